@@ -342,7 +342,7 @@ class Field:
         return _Leaf(self, "is_not_null", None)
 
     def in_(self, values: Iterable[Any]) -> Condition:
-        """Matches jobs whose value is one of ``values`` (none if ``values`` is empty)."""
+        """Matches jobs whose value is in ``values`` (none if ``values`` is empty)."""
         return _Leaf(self, "in", self._check_many(values))
 
     def not_in(self, values: Iterable[Any]) -> Condition:
