@@ -17,11 +17,18 @@ import importlib
 import importlib.util
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager, contextmanager
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, AsyncIterator, Self
+from typing import Any, LiteralString, Self
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -38,9 +45,6 @@ from chancy.errors import (
 from chancy.job import FINISHED_STATES, Job, QueuedJob, Reference, as_job
 from chancy.plugin import Plugin
 from chancy.queue import Executor, Queue
-
-if TYPE_CHECKING:
-    from psycopg.abc import Query
 
 __all__ = ["Chancy"]
 
@@ -318,7 +322,10 @@ class Chancy:
     # -- running queries ----------------------------------------------------
 
     async def _rows(
-        self, query: Query, params: Mapping[str, Any], conn: AsyncConnLike | None
+        self,
+        query: LiteralString,
+        params: Mapping[str, Any],
+        conn: AsyncConnLike | None,
     ) -> list[dict[str, Any]]:
         try:
             if conn is None:
@@ -328,7 +335,8 @@ class Chancy:
                 conn = conn.connection
             if not isinstance(conn, psycopg.AsyncConnection):
                 raise TypeError(
-                    f"conn must be a psycopg AsyncConnection or AsyncCursor, not {conn!r}"
+                    "conn must be a psycopg AsyncConnection or AsyncCursor, "
+                    f"not {conn!r}"
                 )
             return await self._rows_on(conn, query, params)
         except psycopg.Error as exc:
@@ -339,14 +347,16 @@ class Chancy:
 
     @staticmethod
     async def _rows_on(
-        conn: psycopg.AsyncConnection[Any], query: Query, params: Mapping[str, Any]
+        conn: psycopg.AsyncConnection[Any],
+        query: LiteralString,
+        params: Mapping[str, Any],
     ) -> list[dict[str, Any]]:
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(query, params)
             return await cur.fetchall() if cur.description else []
 
     def _sync_rows(
-        self, query: Query, params: Mapping[str, Any], conn: SyncConnLike | None
+        self, query: LiteralString, params: Mapping[str, Any], conn: SyncConnLike | None
     ) -> list[dict[str, Any]]:
         try:
             if conn is None:
@@ -367,7 +377,7 @@ class Chancy:
 
     @staticmethod
     def _sync_rows_on(
-        conn: psycopg.Connection[Any], query: Query, params: Mapping[str, Any]
+        conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         with conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query, params)
@@ -503,12 +513,16 @@ class Chancy:
         rows = await self._rows(_RESUME, {"name": name}, conn)
         return Queue.from_row(rows[0])
 
-    def sync_resume_queue(self, name: str, *, conn: SyncConnLike | None = None) -> Queue:
+    def sync_resume_queue(
+        self, name: str, *, conn: SyncConnLike | None = None
+    ) -> Queue:
         """The blocking form of :meth:`resume_queue`."""
         rows = self._sync_rows(_RESUME, {"name": name}, conn)
         return Queue.from_row(rows[0])
 
-    async def delete_queue(self, name: str, *, conn: AsyncConnLike | None = None) -> bool:
+    async def delete_queue(
+        self, name: str, *, conn: AsyncConnLike | None = None
+    ) -> bool:
         """Delete a queue and all its jobs; returns whether it existed."""
         rows = await self._rows(_DELETE_QUEUE, {"name": name}, conn)
         return bool(rows[0]["deleted"])
@@ -527,7 +541,9 @@ class Chancy:
         return params
 
     @staticmethod
-    def _push_many_params(jobs: Iterable[JobLike], create_queue: bool) -> dict[str, Any]:
+    def _push_many_params(
+        jobs: Iterable[JobLike], create_queue: bool
+    ) -> dict[str, Any]:
         payload = []
         for index, item in enumerate(jobs):
             try:
@@ -642,7 +658,7 @@ class Chancy:
         ref: RefLike,
         *,
         interval: float = 0.1,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the documented API)
         states: Iterable[str] | None = None,
     ) -> QueuedJob | None:
         """Poll until the job reaches one of ``states`` (default: finished).
@@ -682,7 +698,7 @@ class Chancy:
         refs: Iterable[RefLike],
         *,
         interval: float = 0.1,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the documented API)
         states: Iterable[str] | None = None,
     ) -> list[QueuedJob]:
         """Poll until every job reached ``states`` or was deleted; returns the
@@ -735,11 +751,15 @@ class Chancy:
         rows = self._sync_rows(_CANCEL, {"ids": _ids(refs)}, conn)
         return [Reference(r["id"]) for r in rows]
 
-    async def cancel_job(self, ref: RefLike, *, conn: AsyncConnLike | None = None) -> bool:
+    async def cancel_job(
+        self, ref: RefLike, *, conn: AsyncConnLike | None = None
+    ) -> bool:
         """Cancel one job; returns whether it was cancelled (it was unfinished)."""
         return bool(await self.cancel_jobs([ref], conn=conn))
 
-    def sync_cancel_job(self, ref: RefLike, *, conn: SyncConnLike | None = None) -> bool:
+    def sync_cancel_job(
+        self, ref: RefLike, *, conn: SyncConnLike | None = None
+    ) -> bool:
         """The blocking form of :meth:`cancel_job`."""
         return bool(self.sync_cancel_jobs([ref], conn=conn))
 
