@@ -25,8 +25,37 @@ __all__ = [
     "JobFunctionError",
     "Outcome",
     "WorkerProcessDied",
+    "checkpoint",
+    "is_cancelled",
     "resolve_executor",
+    "time_remaining",
 ]
+
+
+def _control(job: object) -> ExecutionControl | None:
+    control = getattr(job, "_control", None)
+    return control if isinstance(control, ExecutionControl) else None
+
+
+def checkpoint(job: object) -> None:
+    """Raise ``JobCancelled`` or ``TimeoutError`` if the running ``job`` was
+    cancelled or ran past its time limit; the cooperative check for sync jobs
+    on the threaded executor (a no-op outside an execution)."""
+    control = _control(job)
+    if control is not None:
+        control.checkpoint()
+
+
+def is_cancelled(job: object) -> bool:
+    """Whether the running ``job`` was cancelled."""
+    control = _control(job)
+    return control is not None and control.cancelled.is_set()
+
+
+def time_remaining(job: object) -> float | None:
+    """Seconds left before the running ``job``'s time limit, if it has one."""
+    control = _control(job)
+    return None if control is None else control.time_remaining()
 
 _SHORT_NAMES = {
     "async": "chancy.executors.asyncex:AsyncExecutor",
