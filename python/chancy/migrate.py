@@ -19,7 +19,7 @@ import functools
 import importlib.resources
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chancy.errors import SchemaVersionError
 
@@ -65,17 +65,25 @@ class Migration:
 
 @dataclasses.dataclass(frozen=True)
 class SqlFiles:
-    """Where Chancy's SQL lives and what it holds."""
+    """Where Chancy's SQL lives and what it holds.
+
+    ``max_version`` limits the migrations to those up to that number, and
+    ``with_functions=False`` leaves out the function and grant files; tests
+    use them to build a database whose tables are those of an older release.
+    """
 
     root: Path
+    max_version: int | None = None
+    with_functions: bool = True
 
     @property
     def bootstrap(self) -> Path:
         return self.root / "bootstrap.sql"
 
     @property
-    def grants(self) -> Path:
-        return self.root / "grants.sql"
+    def grants(self) -> Path | None:
+        path = self.root / "grants.sql"
+        return path if self.with_functions and path.is_file() else None
 
     @functools.cached_property
     def migrations(self) -> tuple[Migration, ...]:
@@ -86,8 +94,11 @@ class SqlFiles:
                 raise SchemaVersionError(
                     f"{path} is not named NNNN_slug.sql; refusing to guess its order"
                 )
+            version = int(match.group(1))
+            if self.max_version is not None and version > self.max_version:
+                continue
             # The ledger names a migration by its file stem, as install.sh does.
-            found.append(Migration(int(match.group(1)), path.stem, path))
+            found.append(Migration(version, path.stem, path))
         versions = [m.version for m in found]
         if len(set(versions)) != len(versions):
             raise SchemaVersionError(f"two migrations share a number in {self.root}")
@@ -95,6 +106,8 @@ class SqlFiles:
 
     @property
     def functions(self) -> tuple[Path, ...]:
+        if not self.with_functions:
+            return ()
         return tuple(sorted((self.root / "functions").glob("*.sql")))
 
     @property
@@ -130,9 +143,7 @@ def _functions(files: SqlFiles) -> list[str]:
 
 
 def _grants(files: SqlFiles) -> str | None:
-    if files.grants.is_file():
-        return files.grants.read_text(encoding="utf-8")
-    return None
+    return None if files.grants is None else files.grants.read_text(encoding="utf-8")
 
 
 def _refuse_newer(applied: set[int], files: SqlFiles) -> None:
@@ -143,13 +154,15 @@ def _refuse_newer(applied: set[int], files: SqlFiles) -> None:
         raise SchemaVersionError(f"refusing to migrate: {problem}")
 
 
-async def migrate(conn: psycopg.AsyncConnection[object]) -> list[int]:
+async def migrate(
+    conn: psycopg.AsyncConnection[Any], *, files: SqlFiles | None = None
+) -> list[int]:
     """Install or upgrade the schema on ``conn``; returns the versions applied.
 
     ``conn`` must be in autocommit mode and not inside a transaction: each
     migration is committed on its own, as ``make install-sql`` does.
     """
-    files = sql_files()
+    files = files or sql_files()
     if not conn.autocommit:
         raise SchemaVersionError("migrate() needs a connection in autocommit mode")
 
@@ -160,7 +173,7 @@ async def migrate(conn: psycopg.AsyncConnection[object]) -> list[int]:
         await conn.execute(files.bootstrap.read_text(encoding="utf-8"))
 
         cur = await conn.execute(_APPLIED)
-        applied = {int(row[0]) for row in await cur.fetchall()}  # type: ignore[index, call-overload]
+        applied = {int(row[0]) for row in await cur.fetchall()}
         _refuse_newer(applied, files)
         for migration in files.migrations:
             if migration.version in applied:
@@ -182,9 +195,11 @@ async def migrate(conn: psycopg.AsyncConnection[object]) -> list[int]:
     return applied_now
 
 
-def sync_migrate(conn: psycopg.Connection[object]) -> list[int]:
+def sync_migrate(
+    conn: psycopg.Connection[Any], *, files: SqlFiles | None = None
+) -> list[int]:
     """The blocking form of :func:`migrate`."""
-    files = sql_files()
+    files = files or sql_files()
     if not conn.autocommit:
         raise SchemaVersionError("migrate() needs a connection in autocommit mode")
 
@@ -194,7 +209,7 @@ def sync_migrate(conn: psycopg.Connection[object]) -> list[int]:
     try:
         conn.execute(files.bootstrap.read_text(encoding="utf-8"))
 
-        applied = {int(row[0]) for row in conn.execute(_APPLIED).fetchall()}  # type: ignore[index, call-overload]
+        applied = {int(row[0]) for row in conn.execute(_APPLIED).fetchall()}
         _refuse_newer(applied, files)
         for migration in files.migrations:
             if migration.version in applied:
@@ -216,24 +231,24 @@ def sync_migrate(conn: psycopg.Connection[object]) -> list[int]:
     return applied_now
 
 
-async def schema_version(conn: psycopg.AsyncConnection[object]) -> int | None:
+async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int | None:
     """The highest applied migration, or ``None`` if Chancy is not installed."""
     cur = await conn.execute(_LEDGER_EXISTS)
     row = await cur.fetchone()
-    if not row or not row[0]:  # type: ignore[index]
+    if not row or not row[0]:
         return None
     cur = await conn.execute(_VERSION)
     row = await cur.fetchone()
-    return int(row[0]) if row else 0  # type: ignore[index]
+    return int(row[0]) if row else 0
 
 
-def sync_schema_version(conn: psycopg.Connection[object]) -> int | None:
+def sync_schema_version(conn: psycopg.Connection[Any]) -> int | None:
     """The blocking form of :func:`schema_version`."""
     row = conn.execute(_LEDGER_EXISTS).fetchone()
-    if not row or not row[0]:  # type: ignore[index]
+    if not row or not row[0]:
         return None
     row = conn.execute(_VERSION).fetchone()
-    return int(row[0]) if row else 0  # type: ignore[index]
+    return int(row[0]) if row else 0
 
 
 def explain_version(version: int | None, expected: int | None = None) -> str | None:
@@ -261,7 +276,7 @@ def explain_version(version: int | None, expected: int | None = None) -> str | N
     return None
 
 
-async def check_schema(conn: psycopg.AsyncConnection[object]) -> int:
+async def check_schema(conn: psycopg.AsyncConnection[Any]) -> int:
     """Return the schema version, or raise :class:`SchemaVersionError` saying
     what to run if it is missing, older or newer than this Chancy."""
     version = await schema_version(conn)
@@ -272,7 +287,7 @@ async def check_schema(conn: psycopg.AsyncConnection[object]) -> int:
     return version
 
 
-def sync_check_schema(conn: psycopg.Connection[object]) -> int:
+def sync_check_schema(conn: psycopg.Connection[Any]) -> int:
     """The blocking form of :func:`check_schema`."""
     version = sync_schema_version(conn)
     problem = explain_version(version)

@@ -28,7 +28,10 @@ from chancy.errors import InvalidJobError
         ({"x": float("inf")}, r"kwargs\['x'\]"),
         ({"s": "a\x00b"}, r"kwargs\['s'\]"),
         ({"d": {1: "one"}}, r"kwargs\['d'\]"),
-        ({"deep": [{"ok": 1}, {"when": dt.time(1, 2)}]}, r"kwargs\['deep'\]\[1\]\['when'\]"),
+        (
+            {"deep": [{"ok": 1}, {"when": dt.time(1, 2)}]},
+            r"kwargs\['deep'\]\[1\]\['when'\]",
+        ),
         ({"obj": object()}, r"kwargs\['obj'\]"),
     ],
 )
@@ -57,7 +60,7 @@ async def test_json_values_round_trip_exactly(chancy: Chancy) -> None:
         "neg": -5,
         "float": 0.1,
         "tiny": 1e-300,
-        "text": "héllo \u2603 \"quoted\" \\ back",
+        "text": 'héllo \u2603 "quoted" \\ back',
         "empty": {},
         "list": [[], [1, [2, [3]]]],
         "keys": {"": 1, "a b": 2, "ünï": 3},
@@ -74,9 +77,7 @@ async def test_sql_push_refuses_a_nul_character(
     chancy: Chancy, conn: psycopg.AsyncConnection[object]
 ) -> None:
     with pytest.raises(psycopg.errors.UntranslatableCharacter):
-        await conn.execute(
-            "SELECT chancy.push('f', %s::jsonb)", ['{"s": "a\\u0000b"}']
-        )
+        await conn.execute("SELECT chancy.push('f', %s::jsonb)", ['{"s": "a\\u0000b"}'])
     await conn.rollback()
     with pytest.raises(psycopg.errors.UntranslatableCharacter):
         await conn.execute(

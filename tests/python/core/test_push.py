@@ -37,7 +37,10 @@ async def test_push_stores_the_job_as_given(chancy: Chancy) -> None:
     assert stored.priority == 7
     assert stored.max_attempts == 3
     assert stored.scheduled_at == at
-    assert stored.limits == [Limit(Limit.Type.TIME, 30), Limit(Limit.Type.MEMORY, 1 << 20)]
+    assert stored.limits == [
+        Limit(Limit.Type.TIME, 30),
+        Limit(Limit.Type.MEMORY, 1 << 20),
+    ]
     assert stored.unique_key == "k1"
     assert stored.meta == {"m": 1}
     assert stored.state is QueuedJob.State.PENDING
@@ -104,7 +107,10 @@ async def test_push_with_create_queue_creates_it(chancy: Chancy) -> None:
 
 async def test_push_many_returns_references_in_input_order(chancy: Chancy) -> None:
     await chancy.declare(Queue("other"))
-    jobs = [Job(func="f", kwargs={"i": i}, queue="other" if i % 2 else "default") for i in range(50)]
+    jobs = [
+        Job(func="f", kwargs={"i": i}, queue="other" if i % 2 else "default")
+        for i in range(50)
+    ]
     refs = await chancy.push_many(jobs)
     assert len(refs) == 50
     stored = await chancy.get_jobs(refs)
@@ -116,7 +122,11 @@ async def test_push_many_returns_references_in_input_order(chancy: Chancy) -> No
 async def test_push_many_is_all_or_nothing(chancy: Chancy) -> None:
     with pytest.raises(InvalidJobError, match=r"jobs\[2\].*kwargs\['when'\]"):
         await chancy.push_many(
-            [Job(func="f"), Job(func="f"), Job(func="f", kwargs={"when": dt.date.today()})]
+            [
+                Job(func="f"),
+                Job(func="f"),
+                Job(func="f", kwargs={"when": dt.date.today()}),
+            ]
         )
     with pytest.raises(UnknownQueueError):
         await chancy.push_many([Job(func="f"), Job(func="f", queue="missing")])
@@ -124,7 +134,9 @@ async def test_push_many_is_all_or_nothing(chancy: Chancy) -> None:
 
 
 def test_sync_push_many(sync_chancy: Chancy) -> None:
-    refs = sync_chancy.sync_push_many([Job(func="f", kwargs={"i": i}) for i in range(5)])
+    refs = sync_chancy.sync_push_many(
+        [Job(func="f", kwargs={"i": i}) for i in range(5)]
+    )
     assert [j.kwargs["i"] for j in sync_chancy.sync_get_jobs(refs)] == list(range(5))
 
 
@@ -141,7 +153,9 @@ async def test_wait_for_job_returns_once_the_job_finishes(
         await chancy.wait_for_job(ref, timeout=0.3)
 
     await conn.set_autocommit(True)
-    cur = await conn.execute("SELECT id, claim_id FROM chancy.fetch('default', 'w1', 1)")
+    cur = await conn.execute(
+        "SELECT id, claim_id FROM chancy.fetch('default', 'w1', 1)"
+    )
     claimed = await cur.fetchone()
     assert claimed is not None
     await conn.execute(

@@ -26,8 +26,11 @@ async def test_push_many_with_repeated_keys_gives_one_job_per_key(
     chancy: Chancy,
 ) -> None:
     refs = await chancy.push_many(
-        [Job(func="f", unique_key="a"), Job(func="f", unique_key="b"),
-         Job(func="f", unique_key="a")]
+        [
+            Job(func="f", unique_key="a"),
+            Job(func="f", unique_key="b"),
+            Job(func="f", unique_key="a"),
+        ]
     )
     assert refs[0] == refs[2] and refs[0] != refs[1]
 
