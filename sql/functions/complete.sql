@@ -1,10 +1,11 @@
 -- chancy.complete(job_ids, claim_ids, metas): mark claimed jobs succeeded.
 --
 -- The three arrays are parallel (metas may be NULL, or hold NULLs, to keep
--- the stored meta). A job changes only if it is still running under the
--- given claim_id: a claim that is no longer current (the job was cancelled,
--- recovered, released or claimed again) changes nothing, and that id is
--- absent from the result. Returns the ids it marked succeeded; none when
+-- the stored meta). A job changes only if it still carries the given
+-- claim_id (only a running job carries one: constraint
+-- jobs_claim_only_when_running). A claim that is no longer current (the job
+-- was cancelled, recovered, released or claimed again) changes nothing, and
+-- that id is absent from the result. Returns the ids it marked succeeded; none when
 -- nothing matches. One UPDATE statement over unnest(), locking the rows in
 -- id order (so concurrent batches cannot deadlock). The claim and lease are
 -- cleared; taken_by and started_at stay as a record of the last run.
@@ -38,7 +39,6 @@ BEGIN
             SELECT j.id, i.meta
               FROM chancy.jobs AS j
               JOIN input AS i ON i.id = j.id AND i.claim_id = j.claim_id
-             WHERE j.state = 'running'
              ORDER BY j.id
                FOR UPDATE OF j
         )
@@ -50,7 +50,6 @@ BEGIN
                meta = coalesce(nullif(t.meta, 'null'), j.meta)
           FROM target AS t
          WHERE j.id = t.id
-           AND j.state = 'running'
         RETURNING j.id;
 END
 $fn$;

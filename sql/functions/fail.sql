@@ -65,7 +65,6 @@ BEGIN
               FROM chancy.jobs AS j
               JOIN input AS i ON i.id = j.id AND i.claim_id = j.claim_id
               JOIN chancy.queues AS q ON q.name = j.queue
-             WHERE j.state = 'running'
              ORDER BY j.id
                FOR UPDATE OF j
         )
@@ -89,7 +88,6 @@ BEGIN
                    'at', now()))
           FROM target AS t
          WHERE j.id = t.id
-           AND j.state = 'running'
         RETURNING j.id, j.state, j.scheduled_at;
 END
 $fn$;

@@ -6,8 +6,10 @@
 -- with FOR UPDATE SKIP LOCKED, so concurrent workers never wait on each other
 -- and never get the same job. The claim is one UPDATE statement: state
 -- running, started_at now, taken_by worker_id, lease_expires_at now +
--- lease_seconds, a new claim_id, attempts + 1. Returns the claimed rows,
--- highest priority first then by id; no rows when nothing is due.
+-- lease_seconds, a new claim_id, attempts + 1 (rows found by primary key:
+-- id = ANY (ARRAY(...)) keeps the plan an index lookup for any max_jobs).
+-- Returns the claimed rows, highest priority first then by id; no rows when
+-- nothing is due.
 --
 -- Before claiming: a paused queue gives no rows, unless its resume_at has
 -- passed, in which case fetch resumes it (and sends queue.changed). A queue
@@ -102,8 +104,7 @@ BEGIN
                    lease_expires_at = now() + make_interval(secs => "fetch".lease_seconds),
                    claim_id = gen_random_uuid(),
                    attempts = j.attempts + 1
-              FROM picked AS p
-             WHERE j.id = p.id
+             WHERE j.id = ANY (ARRAY(SELECT p.id FROM picked AS p))
             RETURNING j.*
         )
         SELECT c.* FROM claimed AS c ORDER BY c.priority DESC, c.id;

@@ -58,8 +58,7 @@ BEGIN
                FOR UPDATE OF j SKIP LOCKED
         )
         DELETE FROM chancy.jobs AS d
-         USING doomed
-         WHERE d.id = doomed.id
+         WHERE d.id = ANY (ARRAY(SELECT doomed.id FROM doomed))
            AND d.state IN ('succeeded', 'failed', 'cancelled')
     $sql$, prune.predicate);
 

@@ -54,9 +54,8 @@ BEGIN
         SELECT x.ord, CASE
             WHEN jsonb_typeof(x.v) <> 'object' THEN
                 format('must be a JSON object, not %s', jsonb_typeof(x.v))
-            WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(x.v) AS k(key)
-                          WHERE k.key NOT IN ('func', 'kwargs', 'queue', 'priority', 'scheduled_at',
-                                              'max_attempts', 'unique_key', 'meta', 'limits')) THEN
+            WHEN x.v - ARRAY['func', 'kwargs', 'queue', 'priority', 'scheduled_at',
+                             'max_attempts', 'unique_key', 'meta', 'limits'] <> '{}' THEN
                 format('unknown field %s (known: func, kwargs, queue, priority, scheduled_at, max_attempts, unique_key, meta, limits)',
                     (SELECT string_agg(k.key, ', ' ORDER BY k.key) FROM jsonb_object_keys(x.v) AS k(key)
                       WHERE k.key NOT IN ('func', 'kwargs', 'queue', 'priority', 'scheduled_at',
@@ -90,7 +89,9 @@ BEGIN
                 'unique_key must be null or a string of 1 to 1000 characters'
             WHEN coalesce(jsonb_typeof(x.v -> 'meta'), 'null') NOT IN ('object', 'null') THEN
                 'meta must be a JSON object'
-            WHEN chancy._retry_settings_problem(nullif(x.v -> 'meta' -> 'retry_settings', 'null')) IS NOT NULL THEN
+            WHEN CASE WHEN x.v -> 'meta' ? 'retry_settings'
+                      THEN chancy._retry_settings_problem(nullif(x.v -> 'meta' -> 'retry_settings', 'null')) IS NOT NULL
+                      ELSE false END THEN
                 'meta.retry_settings ' || chancy._retry_settings_problem(nullif(x.v -> 'meta' -> 'retry_settings', 'null'))
             WHEN coalesce(jsonb_typeof(x.v -> 'limits'), 'null') NOT IN ('array', 'null')
                  OR CASE WHEN jsonb_typeof(x.v -> 'limits') = 'array'
@@ -130,8 +131,9 @@ BEGIN
     -- 3. Insert all elements in one statement.
     BEGIN
         WITH input AS MATERIALIZED (
-            SELECT x.ord::integer AS ord, chancy._uuid7(v_base, x.ord::integer) AS id, x.v
+            SELECT s.seq AS ord, s.id, x.v
               FROM jsonb_array_elements(push_many.jobs) WITH ORDINALITY AS x(v, ord)
+              JOIN chancy._uuid7_series(v_base, v_count) AS s ON s.seq = x.ord
         ), inserted AS (
             INSERT INTO chancy.jobs AS j
                 (id, queue, func, kwargs, priority, scheduled_at, max_attempts, unique_key, meta, limits)

@@ -51,8 +51,6 @@ BEGIN
                    'at', now()))
           FROM expired AS e
          WHERE j.id = e.id
-           AND j.state = 'running'
-           AND j.lease_expires_at < now()
         RETURNING j.id, j.state;
 END
 $fn$;

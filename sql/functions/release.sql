@@ -31,7 +31,6 @@ BEGIN
             SELECT j.id, j.attempts < j.max_attempts AS again
               FROM chancy.jobs AS j
               JOIN input AS i ON i.id = j.id AND i.claim_id = j.claim_id
-             WHERE j.state = 'running'
              ORDER BY j.id
                FOR UPDATE OF j
         )
@@ -49,7 +48,6 @@ BEGIN
                    'at', now()))
           FROM target AS t
          WHERE j.id = t.id
-           AND j.state = 'running'
         RETURNING j.id;
 END
 $fn$;

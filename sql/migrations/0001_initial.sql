@@ -87,6 +87,11 @@ CREATE TABLE chancy.jobs (
             AND lease_expires_at IS NOT NULL AND started_at IS NOT NULL
         )
     ),
+    -- Only a running job carries a claim token and a lease, so a claim_id
+    -- that matches proves the job is still running under that claim.
+    CONSTRAINT jobs_claim_only_when_running CHECK (
+        state = 'running' OR (claim_id IS NULL AND lease_expires_at IS NULL)
+    ),
     -- A running job has counted the attempt it is making.
     CONSTRAINT jobs_running_counts_attempt CHECK (state <> 'running' OR attempts >= 1),
     -- Finished jobs, and only they, carry a completion time.
