@@ -180,7 +180,7 @@ async def test_an_older_schema_says_to_migrate(empty_dsn: str) -> None:
 def test_a_newer_schema_says_to_upgrade_the_package(sync_chancy: Chancy) -> None:
     with sync_chancy.sync_connection() as conn:
         conn.execute(
-            "INSERT INTO chancy.migrations (version, name) VALUES (%s, 'from_the_future')",
+            "INSERT INTO chancy.migrations (version, name) VALUES (%s, 'future')",
             [EXPECTED_VERSION + 1],
         )
     with pytest.raises(SchemaVersionError, match="newer") as caught:
