@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, Any
+import signal
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,36 +17,14 @@ if TYPE_CHECKING:
 
 def _chancy_from_context(ctx: click.Context) -> Chancy:
     """The Chancy application the parent ``chancy`` group resolved."""
-    from chancy.app import Chancy
+    from chancy.cli import load_chancy
 
-    obj = ctx.find_object(Chancy)
-    if obj is not None:
-        return obj
-    holder: Any = ctx.obj
-    if isinstance(holder, dict):
-        holder = holder.get("chancy") or holder.get("app")
-    else:
-        holder = (
-            getattr(holder, "chancy", None) or getattr(holder, "app", None) or holder
-        )
-    if callable(holder) and not isinstance(holder, Chancy):
-        holder = holder()
-    if not isinstance(holder, Chancy):
-        raise click.UsageError(
-            "give the application: chancy --app module:attr web (or --dsn ...)"
-        )
-    return holder
+    chancy: Chancy = load_chancy(ctx)
+    return chancy
 
 
 def _configured_web(chancy: Chancy) -> Web | None:
-    plugins: Any = getattr(chancy, "plugins", None)
-    if isinstance(plugins, dict):
-        candidates = list(plugins.values())
-    elif plugins is None:
-        candidates = []
-    else:
-        candidates = list(plugins)
-    for plugin in candidates:
+    for plugin in chancy.plugins.values():
         if isinstance(plugin, Web):
             return plugin
     return None
@@ -120,15 +99,28 @@ def web(
             secret_key=secret_key,
             root_path=root_path,
         )
-    info = plugin.describe()
-    click.echo(f"Chancy dashboard on {info['url']}")
-    if plugin.credentials.generated:
-        click.echo(f"  user admin, password {info['users']['admin']}")
-        click.echo(f"  API token {info['token']}")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(chancy, plugin))
+    asyncio.run(_serve(chancy, plugin))
 
 
 async def _serve(chancy: Chancy, plugin: Web) -> None:
+    """Serve until SIGINT or SIGTERM, then stop gracefully and return."""
+    loop = asyncio.get_running_loop()
     async with chancy:
-        await plugin.serve(chancy, embedded=False)
+        task = asyncio.create_task(plugin.serve(chancy))
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        listening = asyncio.create_task(plugin.started.wait())
+        await asyncio.wait({task, listening}, return_when=asyncio.FIRST_COMPLETED)
+        listening.cancel()
+        if plugin.started.is_set():
+            info = plugin.describe()
+            click.echo(f"Chancy dashboard on {info['url']}")
+            if plugin.credentials.generated:
+                click.echo(f"  user admin, password {info['users']['admin']}")
+                click.echo(f"  API token {info['token']}")
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+#: The name the ``chancy`` console script looks for.
+command = web

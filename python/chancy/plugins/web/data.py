@@ -158,26 +158,30 @@ async def list_crons(chancy: Chancy) -> list[dict[str, Any]]:
         schedules = await Cron.get_schedules(chancy)
     except psycopg.errors.UndefinedTable:
         return []
-    return [_as_dict(s) for s in _iter_schedules(schedules)]
-
-
-def _iter_schedules(schedules: Any) -> list[Any]:
-    if isinstance(schedules, dict):
-        return list(schedules.values())
-    return list(schedules)
+    return [_as_dict(s) for s in schedules]
 
 
 def _as_dict(schedule: Any) -> dict[str, Any]:
-    """A cron schedule as a plain mapping, whatever shape the plugin returns."""
-    if isinstance(schedule, dict):
-        return dict(schedule)
-    if hasattr(schedule, "_asdict"):
-        return dict(schedule._asdict())
-    import dataclasses
-
-    if dataclasses.is_dataclass(schedule) and not isinstance(schedule, type):
-        return dataclasses.asdict(schedule)
-    return dict(vars(schedule))
+    """A cron schedule as a flat mapping of plain values."""
+    job = schedule.job
+    missed = schedule.missed
+    return {
+        "name": schedule.name,
+        "expression": schedule.expression,
+        "timezone": schedule.timezone,
+        "missed": str(getattr(missed, "value", missed)),
+        "func": job.func,
+        "queue": job.queue,
+        "kwargs": job.kwargs,
+        "priority": job.priority,
+        "max_attempts": job.max_attempts,
+        "unique_key": job.unique_key,
+        "meta": job.meta,
+        "last_run": schedule.last_run,
+        "next_run": schedule.next_run,
+        "created_at": schedule.created_at,
+        "updated_at": schedule.updated_at,
+    }
 
 
 async def healthy(chancy: Chancy) -> bool:
