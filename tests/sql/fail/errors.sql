@@ -1,0 +1,15 @@
+-- fail: malformed arguments raise 22023.
+BEGIN;
+SELECT plan(4);
+
+SELECT throws_ok($$SELECT * FROM chancy.fail(ARRAY[gen_random_uuid()], ARRAY[gen_random_uuid()], ARRAY[]::jsonb[])$$,
+    '22023', 'fail: job_ids has 1 elements but errors has 0', 'errors of another length is refused');
+SELECT throws_ok($$SELECT * FROM chancy.fail(ARRAY[gen_random_uuid()], ARRAY[gen_random_uuid()], ARRAY['"oops"'::jsonb])$$,
+    '22023', NULL, 'an error that is not a JSON object is refused');
+SELECT throws_ok($$SELECT * FROM chancy.fail(ARRAY[gen_random_uuid()], ARRAY[gen_random_uuid()], ARRAY['{}'::jsonb], ARRAY['Infinity'::double precision])$$,
+    '22023', NULL, 'an infinite retry delay is refused');
+SELECT throws_ok($$SELECT * FROM chancy.fail(ARRAY[gen_random_uuid()], ARRAY[gen_random_uuid()], ARRAY['{}'::jsonb], NULL, ARRAY['1'::jsonb])$$,
+    '22023', 'fail: each of metas must be a JSON object or NULL', 'a meta that is not an object is refused');
+
+SELECT * FROM finish();
+ROLLBACK;
