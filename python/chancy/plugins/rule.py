@@ -3,7 +3,10 @@
 A rule reads like a comparison and compiles, through :mod:`psycopg.sql`, to a
 boolean SQL expression over the table alias ``j`` (a row of ``chancy.jobs``).
 Every value is rendered as a quoted SQL literal (``sql.Literal``); no text is
-ever pasted into the SQL::
+ever pasted into the SQL. A text value holding ``;``, ``--`` or ``/*``, which
+``chancy.prune`` refuses in predicate text, is spelled as the literal hex of
+its UTF-8 bytes, decoded by Postgres (``convert_from(decode('..', 'hex'),
+'UTF8')``)::
 
     from chancy.plugins.rule import Age, Queue, State, Meta
 
@@ -57,6 +60,7 @@ condition, so they cannot serve as dict keys or set members.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import uuid
 from collections.abc import Iterable
@@ -103,6 +107,32 @@ _PRECEDENCE_HINT = (
     "In Python `&`, `|` and `~` bind tighter than comparisons, so write each "
     "comparison in parentheses: (Queue() == 'x') & (Age() > 60)."
 )
+
+
+# chancy.prune refuses predicate text holding these (statement separators and
+# comments), so a value containing one is spelled in hex instead.
+_REFUSED_IN_PREDICATES = (";", "--", "/*")
+
+
+def _text(value: str) -> sql.Composable:
+    """A text literal; hex-encoded if it holds what chancy.prune refuses."""
+    if any(seq in value for seq in _REFUSED_IN_PREDICATES):
+        return sql.SQL("convert_from(decode({}, 'hex'), 'UTF8')").format(
+            sql.Literal(value.encode().hex())
+        )
+    return sql.Literal(value)
+
+
+def _json(value: Any) -> sql.Composable:
+    """A jsonb literal of ``value`` (see :func:`_text`)."""
+    text = json.dumps(value)
+    if any(seq in text for seq in _REFUSED_IN_PREDICATES):
+        return sql.SQL("{}::jsonb").format(_text(text))
+    return sql.Literal(Jsonb(value))
+
+
+def _value(value: Any) -> sql.Composable:
+    return _text(value) if isinstance(value, str) else sql.Literal(value)
 
 
 def _refuse(message: str) -> NoReturn:
@@ -296,7 +326,7 @@ class Field:
         raise NotImplementedError
 
     def _literal(self, value: Any) -> sql.Composable:
-        return sql.Literal(value)
+        return _value(value)
 
     # -- building conditions -------------------------------------------------
 
@@ -405,9 +435,9 @@ class Field:
             items = sql.SQL(", ").join(self._literal(v) for v in value)
             return sql.SQL("({} IN ({}))").format(expr, items)
         if op == "like":
-            return sql.SQL("({} LIKE {} ESCAPE '\\')").format(expr, sql.Literal(value))
+            return sql.SQL("({} LIKE {} ESCAPE '\\')").format(expr, _text(value))
         if op == "ilike":
-            return sql.SQL("({} ILIKE {} ESCAPE '\\')").format(expr, sql.Literal(value))
+            return sql.SQL("({} ILIKE {} ESCAPE '\\')").format(expr, _text(value))
         return sql.SQL("({} {} {})").format(
             expr, _COMPARISONS[op], self._literal(value)
         )
@@ -622,7 +652,7 @@ class Meta(Field):
         self.path = path
 
     def _path(self) -> sql.Composable:
-        keys = sql.SQL(", ").join(sql.Literal(k) for k in self.path)
+        keys = sql.SQL(", ").join(_text(k) for k in self.path)
         return sql.SQL("ARRAY[{}]::text[]").format(keys)
 
     def _expr(self, ctx: _Context) -> sql.Composable:
@@ -657,9 +687,7 @@ class Meta(Field):
             typed = sql.SQL("CASE WHEN jsonb_typeof({}) = {} THEN ({})::{} END").format(
                 self._json(), sql.Literal(json_type), self._expr(ctx), cast
             )
-            return sql.SQL("({} {} {})").format(
-                typed, _COMPARISONS[op], sql.Literal(value)
-            )
+            return sql.SQL("({} {} {})").format(typed, _COMPARISONS[op], _value(value))
         return super()._compile_leaf(op, value, ctx)
 
     def _compile_json(self, op: str, value: Any) -> sql.Composable:
@@ -667,11 +695,9 @@ class Meta(Field):
         if op == "in":
             if not value:
                 return sql.SQL("false")
-            items = sql.SQL(", ").join(sql.Literal(Jsonb(v)) for v in value)
+            items = sql.SQL(", ").join(_json(v) for v in value)
             return sql.SQL("({} IN ({}))").format(expr, items)
-        return sql.SQL("({} {} {})").format(
-            expr, _COMPARISONS[op], sql.Literal(Jsonb(value))
-        )
+        return sql.SQL("({} {} {})").format(expr, _COMPARISONS[op], _json(value))
 
     def __repr__(self) -> str:
         return f"Meta({', '.join(repr(k) for k in self.path)})"

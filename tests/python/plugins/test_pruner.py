@@ -85,6 +85,35 @@ async def test_prune_deletes_exactly_the_matching_finished_jobs(
     assert count(jobs, "state IN ('pending', 'running', 'retrying')") == 18
 
 
+ODD = "a;b -- c /* d */"
+
+
+@pytest.mark.parametrize(
+    ("rule", "deleted"),
+    [
+        (Meta("note") == ODD, 1),
+        (Meta("note").contains(";"), 1),
+        (Meta("note").in_(["x", ODD]), 1),
+        (Meta(ODD) == 1, 1),
+        (Job() == "app;odd--name", 1),
+        (Job().like("%--%"), 1),
+        (Meta("note") != ODD, 2),
+    ],
+)
+async def test_values_holding_separators_or_comment_marks_prune_by_value(
+    chancy: Chancy, dsn: str, rule: Any, deleted: int
+) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        insert_job(conn, "app.odd", meta={"note": ODD, ODD: 1})
+        insert_job(conn, "app.plain", meta={"note": "a"})
+        insert_job(conn, "app;odd--name", state="failed")
+        insert_job(conn, "app.odd_pending", state="pending", meta={"note": ODD, ODD: 1})
+
+        assert await Pruner(rule).prune(chancy) == deleted
+        assert count(conn) == 4 - deleted
+        assert count(conn, "func = 'app.odd_pending'") == 1
+
+
 async def test_prune_runs_in_batches_until_none_is_left(
     chancy: Chancy, jobs: psycopg.Connection[Any]
 ) -> None:
