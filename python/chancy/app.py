@@ -200,6 +200,7 @@ class Chancy:
         self.poll_reconnect_timeout = poll_reconnect_timeout
         self.notifications = notifications
         self.no_default_plugins = no_default_plugins
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
 
         self.plugins: dict[str, Plugin] = {}
         self.queues: list[Queue] = []
@@ -258,7 +259,7 @@ class Chancy:
         )
 
     async def __aenter__(self) -> Self:
-        await self.pool.open(wait=True)
+        await self._open_pool()
         return self
 
     async def __aexit__(
@@ -270,7 +271,7 @@ class Chancy:
         await self.aclose()
 
     def __enter__(self) -> Self:
-        self.sync_pool.open(wait=True)
+        self._open_sync_pool()
         return self
 
     def __exit__(
@@ -282,21 +283,35 @@ class Chancy:
         self.close()
 
     async def aclose(self) -> None:
-        """Close whichever pools were opened."""
-        if "pool" in self.__dict__ and not self.pool.closed:
-            await self.pool.close()
-        if "sync_pool" in self.__dict__ and not self.sync_pool.closed:
-            self.sync_pool.close()
+        """Close whichever pools were opened; a later use opens new ones."""
+        pool = self.__dict__.pop("pool", None)
+        opened_in, self._pool_loop = self._pool_loop, None
+        if pool is not None and not pool.closed:
+            if opened_in is not None and opened_in.is_closed():
+                # Its event loop is gone: nothing can close it cleanly any more.
+                pass
+            else:
+                await pool.close()
+        self.close()
 
     def close(self) -> None:
         """Close the blocking pool (an async pool needs :meth:`aclose`)."""
-        if "sync_pool" in self.__dict__ and not self.sync_pool.closed:
-            self.sync_pool.close()
+        sync_pool = self.__dict__.pop("sync_pool", None)
+        if sync_pool is not None and not sync_pool.closed:
+            sync_pool.close()
 
     async def _open_pool(self) -> AsyncConnectionPool:
+        loop = asyncio.get_running_loop()
+        if self._pool_loop is not None and self._pool_loop is not loop:
+            raise ConfigurationError(
+                "Chancy's async pool was opened in another event loop; use the "
+                "application as `async with Chancy(...)` (or `await "
+                "chancy.aclose()`) inside each event loop, or the sync_ methods"
+            )
         pool = self.pool
         if pool.closed:
             await pool.open(wait=True)
+            self._pool_loop = loop
         return pool
 
     def _open_sync_pool(self) -> ConnectionPool:

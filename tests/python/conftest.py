@@ -37,7 +37,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pg_server  # noqa: E402
-
 from chancy import Chancy  # noqa: E402
 from chancy.migrate import sync_migrate  # noqa: E402
 
@@ -51,7 +50,7 @@ def dsn_for(admin: str, dbname: str) -> str:
     return make_conninfo(admin, dbname=dbname)
 
 
-def _admin_execute(admin: str, query: sql.Composable) -> None:
+def _admin_execute(admin: str, query: sql.Composed) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(query)
 
@@ -114,9 +113,7 @@ def template_dsn(admin_dsn: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def make_database(
-    admin_dsn: str, template_dsn: str
-) -> Iterator[Callable[..., str]]:
+def make_database(admin_dsn: str, template_dsn: str) -> Iterator[Callable[..., str]]:
     """A factory of fresh databases (migrated, or empty), dropped after the test."""
     created: list[str] = []
     template = conninfo_to_dict(template_dsn)["dbname"]

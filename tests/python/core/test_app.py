@@ -232,3 +232,35 @@ async def test_workers_and_leader(chancy: Chancy, dsn: str) -> None:
     leader = await chancy.get_leader()
     assert leader is not None and leader["worker_id"] == "w2" and leader["term"] >= 1
     assert [w["worker_id"] for w in chancy.sync_get_all_workers()] == ["w1", "w2"]
+
+
+async def test_an_app_can_be_entered_again_after_it_closed(dsn: str) -> None:
+    app = Chancy(dsn, no_default_plugins=True)
+    async with app:
+        first = await app.push(Job(func="f"))
+    async with app:
+        assert await app.get_job(first) is not None
+    with app:
+        assert app.sync_get_job(first) is not None
+    with app:
+        assert app.sync_get_job(first) is not None
+
+
+def test_an_app_serves_successive_event_loops_when_closed_in_each(dsn: str) -> None:
+    import asyncio
+
+    app = Chancy(dsn, no_default_plugins=True)
+
+    async def push_once() -> object:
+        async with app:
+            return await app.push(Job(func="f"))
+
+    assert asyncio.run(push_once()) != asyncio.run(push_once())
+
+    async def push_unclosed() -> object:
+        return await app.push(Job(func="f"))
+
+    asyncio.run(push_unclosed())
+    with pytest.raises(ConfigurationError, match="another event loop"):
+        asyncio.run(push_unclosed())
+    asyncio.run(app.aclose())
