@@ -17,7 +17,7 @@ from chancy.plugins.web import build_app
 USER = "admin"
 PASSWORD = "correct horse battery staple"
 TOKEN = "test-token-0123456789abcdef"
-XSS_IMG = '<img src=x onerror="window.__xss=1;alert(1)">'
+XSS_IMG = "<img src=x onerror=window.__xss=1;alert(1)>"
 XSS_SCRIPT = "<script>window.__xss=2;alert(2)</script>"
 
 

@@ -304,12 +304,7 @@ async def workers_page(request: Request) -> Response:
 
 async def crons_page(request: Request) -> Response:
     crons = await data.list_crons(chancy_of(request))
-    columns: list[str] = []
-    for schedule in crons:
-        for key in schedule:
-            if key not in columns:
-                columns.append(key)
-    return render(request, "crons.html", crons=crons, columns=columns)
+    return render(request, "crons.html", crons=crons)
 
 
 def routes() -> list[Route]:
