@@ -1,0 +1,33 @@
+"""The chaos suite's pytest hooks.
+
+- Tests marked ``chaos`` (the long forms) run only when the ``-m``
+  expression names ``chaos`` (``make chaos``); ``make test`` runs the short
+  forms, which carry no mark.
+- Every scenario appends its summary line (``chaos: jobs=...``) to
+  ``harness.REPORT``; the lines are printed at the end of the session, after
+  pytest's own summary, so ``make chaos`` ends with them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import REPORT
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "chaos" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="the long chaos form runs with `make chaos`")
+    for item in items:
+        if item.get_closest_marker("chaos") is not None:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    # The per-scenario details first, the one `chaos:` line of the main
+    # scenario last.
+    details = [line for line in REPORT if not line.startswith("chaos: ")]
+    mains = [line for line in REPORT if line.startswith("chaos: ")]
+    for line in details + mains:
+        terminalreporter.write_line(line)
