@@ -140,3 +140,33 @@ async def test_a_renewal_that_cannot_finish_steps_down_before_the_lease_ends(
         await wait_until(worker.is_leader.is_set)
         assert worker.term is not None and worker.term >= (term or 0)
         print(f"stepped down {stepped_down_after:.2f}s after renewals blocked")
+
+
+class FlakyLeadership(Leadership):
+    """Leadership whose renewals fail while ``broken`` is set (fault injection)."""
+
+    broken = False
+
+    async def _elect(self, chancy: Chancy, worker_id: str) -> tuple[bool, int, str]:
+        if self.broken:
+            raise psycopg.OperationalError("injected: connection lost")
+        return await super()._elect(chancy, worker_id)
+
+
+async def test_a_failed_renewal_steps_down_at_once(dsn: str) -> None:
+    probe = Probe()
+    leadership = FlakyLeadership(poll_interval=0.2, timeout=5)
+    async with running_worker(dsn, "flaky", leadership, probe) as (_, worker):
+        await wait_until(worker.is_leader.is_set)
+        first = worker.term
+        leadership.broken = True
+        await wait_until(lambda: not worker.is_leader.is_set())
+        assert probe.cancelled == 1
+        # The lease itself is still live in the database: stepping down did
+        # not wait for it to run out.
+        row = await leader_row(dsn)
+        assert row is not None and row[0] == "flaky" and row[2] is True
+        leadership.broken = False
+        await wait_until(worker.is_leader.is_set)
+        assert worker.term == first  # renewed its own live lease
+        assert probe.started == [first, first]
