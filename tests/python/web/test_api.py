@@ -12,6 +12,7 @@ from starlette.routing import Mount, Route
 
 from chancy import Chancy
 from chancy.plugins.web import api as api_module
+from chancy.plugins.web import build_app
 from chancy.plugins.web.security import CONTENT_SECURITY_POLICY
 
 from .conftest import TOKEN, finish, login, markup_error, push
@@ -428,3 +429,21 @@ async def test_mounted_under_a_prefix_links_follow_the_prefix(
             )
         ).json()
         assert spec["servers"] == [{"url": "/ops/chancy"}]
+
+
+async def test_health_reports_an_unreachable_database() -> None:
+    unreachable = Chancy(
+        "postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=1",
+        no_default_plugins=True,
+    )
+    app = build_app(unreachable, token=TOKEN)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t"
+        ) as client:
+            response = await client.get("/health")
+        assert response.status_code == 503
+        assert response.json() == {"status": "unavailable", "database": False}
+    finally:
+        await unreachable.aclose()

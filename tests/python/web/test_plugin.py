@@ -116,3 +116,14 @@ def test_cli_runs_the_dashboard_alone(dsn: str) -> None:
         if process.stdout:
             process.stdout.close()
     assert status == 0, output
+
+
+def test_banner_says_where_and_how_to_log_in() -> None:
+    web = Web(port=8123, users={"ops": "pw-for-ops"}, token=TOKEN)
+    assert web.url == "http://127.0.0.1:8123/"
+    banner = web.banner()
+    assert "http://127.0.0.1:8123/" in banner
+    assert "'ops'" in banner and "'pw-for-ops'" in banner
+    assert TOKEN in banner
+    with pytest.raises(ValueError, match="port"):
+        Web(port=70000)

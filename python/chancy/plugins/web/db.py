@@ -22,6 +22,6 @@ async def connection(
     """
     pool = chancy.pool
     if pool.closed:
-        await pool.open(wait=True)
+        await pool.open(wait=True, timeout=wait if wait is not None else 30.0)
     async with pool.connection(timeout=wait) as conn:
         yield conn

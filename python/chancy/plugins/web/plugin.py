@@ -157,6 +157,15 @@ class Web(Plugin):
         self._bound_port = sock.getsockname()[1]
         return sock
 
+    def banner(self) -> str:
+        """Where the dashboard is and how to log in, as lines to print."""
+        lines = [f"Chancy dashboard: {self.url}"]
+        for name, password in self.credentials.users.items():
+            lines.append(f"  user {name!r}, password {password!r}")
+        if self.credentials.token:
+            lines.append(f"  API token: {self.credentials.token}")
+        return "\n".join(lines)
+
     def describe(self) -> dict[str, Any]:
         """URL and credentials, for printing by a launcher such as ``make demo``."""
         return {
