@@ -2,29 +2,32 @@
 # Run Chancy's pgTAP suite against a throwaway database.
 #
 # Server: $CHANCY_TEST_DSN if set (an admin DSN); else 127.0.0.1:5432 as
-# user postgres if pg_isready answers; else a cluster started by
-# tests/pg_server.py (which prints an admin DSN and keeps the server up
-# while it runs). Creates chancy_sqltest_<random>, installs the schema with
+# user postgres if pg_isready answers; else the admin DSN printed by
+# tests/pg_server.py (which finds or starts a server and leaves it up). Creates chancy_sqltest_<random>, installs the schema with
 # sql/install.sh, creates pgtap, runs pg_prove on every tests/sql/**/*.sql
 # and drops the database on exit. Exits with pg_prove's status.
+#
+# Before pg_prove it checks the installer itself, on databases of its own:
+# installing twice changes nothing, two installs started at once both
+# succeed, and an upgrade from the first migration gives the same catalogue
+# as a fresh install (compared with pg_dump --schema-only).
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-server_pid=""
 dsn_admin=""
 db=""
+dbs=""
+work=""
 
 cleanup() {
     status=$?
-    if [ -n "$db" ] && [ -n "$dsn_admin" ]; then
-        psql --no-psqlrc --quiet --dbname="$dsn_admin" \
-            --command="DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+    if [ -n "$dsn_admin" ]; then
+        for name in $dbs; do
+            psql --no-psqlrc --quiet --dbname="$dsn_admin" \
+                --command="DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null 2>&1 || true
+        done
     fi
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    [ -n "${server_out:-}" ] && rm -f "$server_out"
+    [ -n "$work" ] && rm -rf "$work"
     exit "$status"
 }
 trap cleanup EXIT
@@ -35,40 +38,86 @@ if [ -n "${CHANCY_TEST_DSN:-}" ]; then
 elif pg_isready --quiet --host=127.0.0.1 --port=5432 2>/dev/null; then
     dsn_admin="postgresql://postgres@127.0.0.1:5432/postgres"
 else
-    server_out=$(mktemp)
-    "$root/.venv/bin/python" "$root/tests/pg_server.py" >"$server_out" &
-    server_pid=$!
-    tries=0
-    while [ -z "$dsn_admin" ]; do
-        dsn_admin=$(grep -m1 '^postgres' "$server_out" || true)
-        tries=$((tries + 1))
-        if [ "$tries" -gt 120 ] || ! kill -0 "$server_pid" 2>/dev/null; then
-            echo "tests/sql/run.sh: no PostgreSQL server available" >&2
-            exit 1
-        fi
-        [ -n "$dsn_admin" ] || sleep 1
-    done
+    dsn_admin=$("$root/.venv/bin/python" "$root/tests/pg_server.py") || {
+        echo "tests/sql/run.sh: no PostgreSQL server available" >&2
+        exit 1
+    }
 fi
 
-db="chancy_sqltest_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --dbname="$dsn_admin" \
-    --command="CREATE DATABASE \"$db\"" >/dev/null
+suffix=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+work=$(mktemp -d)
 
-# The test database's DSN: the admin DSN with its database name replaced.
-dsn=$(python3 - "$dsn_admin" "$db" <<'PY'
+# new_db NAME: create database NAME and print its DSN, the admin DSN with
+# the database name replaced. Runs in a command substitution (a subshell),
+# so the caller adds NAME to $dbs, the list dropped on exit.
+new_db() {
+    psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --dbname="$dsn_admin" \
+        --command="CREATE DATABASE \"$1\"" >/dev/null
+    python3 - "$dsn_admin" "$1" <<'PY'
 import sys
 from urllib.parse import urlsplit, urlunsplit
 dsn, db = sys.argv[1], sys.argv[2]
 if "://" in dsn:
-    parts = urlsplit(dsn)
-    print(urlunsplit(parts._replace(path="/" + db)))
+    print(urlunsplit(urlsplit(dsn)._replace(path="/" + db)))
 else:
     words = [w for w in dsn.split() if not w.startswith("dbname=")]
     print(" ".join(words + ["dbname=" + db]))
 PY
-)
+}
 
+# catalogue DSN: the schema chancy as pg_dump sees it, without the random
+# \restrict key newer pg_dump versions write.
+catalogue() {
+    pg_dump --schema-only --schema=chancy --dbname="$1" | grep -v '^\\\(un\)\{0,1\}restrict '
+}
+
+check() {
+    if [ "$2" = ok ]; then
+        echo "install check: $1 ... ok"
+    else
+        echo "install check: $1 ... FAILED" >&2
+        exit 1
+    fi
+}
+
+db="chancy_sqltest_$suffix"
+dbs="$db ${db}_race ${db}_upgrade"
+dsn=$(new_db "$db")
 sh "$root/sql/install.sh" "$dsn"
+
+# Installing twice changes nothing.
+catalogue "$dsn" >"$work/once.sql"
+sh "$root/sql/install.sh" "$dsn"
+catalogue "$dsn" >"$work/twice.sql"
+cmp -s "$work/once.sql" "$work/twice.sql" && r=ok || r=no
+check "a second install changes nothing" "$r"
+
+# Two installs started at the same moment both succeed, each migration once.
+dsn_race=$(new_db "${db}_race")
+sh "$root/sql/install.sh" "$dsn_race" & race1=$!
+sh "$root/sql/install.sh" "$dsn_race" & race2=$!
+r=ok
+wait "$race1" || r=no
+wait "$race2" || r=no
+check "two concurrent installs both succeed" "$r"
+applied=$(psql --no-psqlrc --quiet --tuples-only --no-align --dbname="$dsn_race" \
+    --command="SELECT count(*) = count(DISTINCT m.version) AND count(*) = $(ls "$root"/sql/migrations/[0-9][0-9][0-9][0-9]_*.sql | wc -l) FROM chancy.migrations AS m")
+[ "$applied" = t ] && r=ok || r=no
+check "after concurrent installs each migration is recorded once" "$r"
+
+# An upgrade from the first migration gives the catalogue of a fresh install.
+dsn_up=$(new_db "${db}_upgrade")
+# (A database at migration 1: the installer run with only 0001 and no
+# function files, since today's functions may need later tables.)
+mkdir -p "$work/first/migrations" "$work/first/functions"
+cp "$root/sql/bootstrap.sql" "$root/sql/grants.sql" "$root/sql/install.sh" "$work/first/"
+cp "$root"/sql/migrations/0001_*.sql "$work/first/migrations/"
+sh "$work/first/install.sh" "$dsn_up"
+sh "$root/sql/install.sh" "$dsn_up"
+catalogue "$dsn_up" >"$work/upgraded.sql"
+cmp -s "$work/once.sql" "$work/upgraded.sql" && r=ok || r=no
+[ "$r" = ok ] || diff "$work/once.sql" "$work/upgraded.sql" | head -40 >&2
+check "an upgrade from 0001 gives the fresh catalogue" "$r"
 psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --dbname="$dsn" \
     --command="CREATE EXTENSION IF NOT EXISTS pgtap" >/dev/null
 
