@@ -63,11 +63,15 @@ _LIST_SOME = (
     "SELECT s.* FROM chancy.cron_schedules AS s"
     " WHERE s.name = ANY(%(names)s) ORDER BY s.name"
 )
-_NOW = "SELECT now() AS now"
+_NOW = (
+    "SELECT now() AS now,"
+    " (SELECT min(s.next_run) FROM chancy.cron_schedules AS s) AS wake"
+)
 _DUE = """
 SELECT s.name, s.expression, s.timezone, s.missed, s.revision, s.revised_at,
        s.next_run
   FROM chancy.cron_schedules AS s
+ WHERE s.next_run IS NULL OR s.next_run <= %(now)s
  ORDER BY s.next_run NULLS FIRST, s.name
 """
 _FIRE = """
@@ -373,7 +377,8 @@ class Cron(Plugin):
                 async with conn.cursor(row_factory=dict_row) as cur:
                     await cur.execute(_NOW)
                     now_row = await cur.fetchone()
-                    await cur.execute(_DUE)
+                    assert now_row is not None
+                    await cur.execute(_DUE, {"now": now_row["now"]})
                     rows = await cur.fetchall()
         except psycopg.Error as exc:
             _raise_mapped(exc)
@@ -381,6 +386,8 @@ class Cron(Plugin):
         now: dt.datetime = now_row["now"]
 
         wake = now + dt.timedelta(seconds=self.poll_interval)
+        if now_row["wake"] is not None and now_row["wake"] > now:
+            wake = min(wake, now_row["wake"])
         for row in rows:
             next_run: dt.datetime | None = row["next_run"]
             if next_run is not None and next_run > now:
@@ -481,9 +488,20 @@ class Cron(Plugin):
     async def run(self, worker: Worker, chancy: Chancy) -> None:
         next_prune = time.monotonic()
         while True:
-            delay = await self.fire_due(chancy, term=worker.term)
-            if time.monotonic() >= next_prune:
-                await self.prune_ticks(chancy, term=worker.term)
-                next_prune = time.monotonic() + self.prune_interval
+            try:
+                delay = await self.fire_due(chancy, term=worker.term)
+                if time.monotonic() >= next_prune:
+                    await self.prune_ticks(chancy, term=worker.term)
+                    next_prune = time.monotonic() + self.prune_interval
+            except NotLeaderError as exc:
+                # Leadership renews the lease or steps this worker down; the
+                # database refused every write meanwhile, so nothing fired.
+                log.warning(
+                    "cron: the database refused term %s: %s",
+                    worker.term,
+                    exc,
+                    extra={"worker_id": worker.worker_id},
+                )
+                delay = min(self.poll_interval, 0.5)
             if await _sleep_unless_shutdown(worker, delay):
                 return
