@@ -14,8 +14,9 @@
 -- Fenced like complete: a job not running under the given claim_id changes
 -- nothing and is absent from the result. Returns (id, state, scheduled_at)
 -- of each job changed; none when nothing matches. One UPDATE statement,
--- rows locked in id order. Errors: 22023 for arrays of different lengths or
--- an error that is not a JSON object.
+-- rows locked in id order. Errors: 22023 for arrays of different lengths,
+-- an error that is not a JSON object, a delay that is not finite, or a meta
+-- that is not an object or holds malformed retry_settings.
 
 CREATE OR REPLACE FUNCTION chancy.fail(
     job_ids uuid[],
@@ -50,6 +51,17 @@ BEGIN
     IF EXISTS (SELECT 1 FROM unnest(fail.metas) AS m(meta)
                 WHERE jsonb_typeof(m.meta) NOT IN ('object', 'null')) THEN
         RAISE EXCEPTION 'fail: each of metas must be a JSON object or NULL'
+            USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(fail.metas) AS m(meta)
+                WHERE m.meta ? 'retry_settings'
+                  AND chancy._retry_settings_problem(m.meta -> 'retry_settings') IS NOT NULL) THEN
+        RAISE EXCEPTION 'fail: a meta.retry_settings is malformed (%)',
+            (SELECT chancy._retry_settings_problem(m.meta -> 'retry_settings')
+               FROM unnest(fail.metas) AS m(meta)
+              WHERE m.meta ? 'retry_settings'
+                AND chancy._retry_settings_problem(m.meta -> 'retry_settings') IS NOT NULL
+              LIMIT 1)
             USING ERRCODE = '22023';
     END IF;
 
