@@ -10,9 +10,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from .cluster import Cluster
 from .harness import REPORT
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A started throwaway cluster of this test's own, destroyed after it."""
+    made = Cluster()
+    made.start()
+    try:
+        yield made
+    finally:
+        made.destroy()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

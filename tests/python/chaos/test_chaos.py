@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -34,16 +33,6 @@ from .harness import REPORT, Fleet, query, query_retry, wait_until
 QUEUE = "chaos"
 WORKERS = 4
 KILL_EVERY = 2.0
-
-
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    made = Cluster()
-    made.start()
-    try:
-        yield made
-    finally:
-        made.destroy()
 
 
 def _prepare(cluster: Cluster, jobs: int) -> str:
@@ -88,7 +77,7 @@ def _progress(dsn: str) -> dict[str, int]:
 
 def run_scenario(cluster: Cluster, tmp_path: Any, jobs: int, budget: float) -> dict[str, Any]:
     dsn = _prepare(cluster, jobs)
-    fleet = Fleet(dsn, tmp_path, queue=QUEUE, size=WORKERS, concurrency=8)
+    fleet = Fleet(dsn, tmp_path, queue=QUEUE, size=WORKERS, concurrency=16)
     events: dict[str, Any] = {"terminated": None, "relistened": False}
     began = time.monotonic()
     fleet.start_all()
