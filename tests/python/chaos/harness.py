@@ -147,7 +147,8 @@ def wait_until(predicate, timeout: float, what: str, every: float = 0.2):  # typ
 def query(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
     """One autocommit query on a fresh connection (survives server restarts)."""
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-        return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+        cur = conn.execute(sql, params)  # type: ignore[arg-type]
+        return list(cur.fetchall()) if cur.description else []
 
 
 def query_retry(dsn: str, sql: str, params: tuple[object, ...] = (), timeout: float = 60):  # type: ignore[no-untyped-def]
