@@ -1,5 +1,7 @@
--- Seeds pending no-op jobs in queue bench straight into the table
--- (params: count). Ids are random; fetch orders by priority then id.
+-- Seeds (count) pending no-op jobs in queue bench straight into the table.
+-- Ids ascend in insertion order, as pushes' time-ordered ids do (era 1 sorts
+-- after the finished jobs of seed_finished.sql).
 INSERT INTO chancy.jobs (id, queue, func)
-SELECT gen_random_uuid(), 'bench', 'bench_jobs.noop'
-FROM generate_series(1, %(count)s);
+SELECT format('00000001-0000-7000-8000-%%s', lpad(to_hex(g), 12, '0'))::uuid,
+       'bench', 'bench_jobs.noop'
+FROM generate_series(1, %(count)s) AS g;
