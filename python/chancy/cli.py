@@ -98,11 +98,15 @@ def _load_app(path: str) -> Any:
     try:
         obj = getattr(module, attr)
     except AttributeError as exc:
-        raise _fail(f"module {module_name!r} has no attribute {attr!r} (--app)") from exc
+        raise _fail(
+            f"module {module_name!r} has no attribute {attr!r} (--app)"
+        ) from exc
     if not isinstance(obj, Chancy) and callable(obj):
         obj = obj()
     if not isinstance(obj, Chancy):
-        raise _fail(f"--app {path!r} is neither a Chancy instance nor a callable returning one")
+        raise _fail(
+            f"--app {path!r} is neither a Chancy instance nor a callable returning one"
+        )
     return obj
 
 
@@ -120,7 +124,9 @@ def load_chancy(ctx: click.Context, *, need_schema: bool = True) -> Any:
         elif state.dsn:
             state._chancy = Chancy(state.dsn)
         else:
-            raise _fail("say which database to use: --app module:attr, --dsn DSN or $CHANCY_DSN")
+            raise _fail(
+                "say which database to use: --app module:attr, --dsn DSN or $CHANCY_DSN"
+            )
         _preflight(state._chancy.dsn)
         if need_schema:
             try:
@@ -138,11 +144,15 @@ def _preflight(dsn: str) -> None:
         with psycopg.connect(dsn, connect_timeout=5, autocommit=True) as conn:
             conn.execute("SELECT 1")
     except psycopg.ProgrammingError as exc:
-        raise _fail(f"the DSN is not valid ({exc}); give one such as "
-                    "postgresql://user@host:5432/dbname") from exc
+        raise _fail(
+            f"the DSN is not valid ({exc}); give one such as "
+            "postgresql://user@host:5432/dbname"
+        ) from exc
     except psycopg.OperationalError as exc:
-        raise _fail(f"cannot connect to the database ({exc}); check the DSN and "
-                    "that the server is running") from exc
+        raise _fail(
+            f"cannot connect to the database ({exc}); check the DSN and "
+            "that the server is running"
+        ) from exc
 
 
 def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -160,8 +170,10 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
         except (ChancyError, JobFunctionError) as exc:
             raise _fail(str(exc)) from exc
         except psycopg.OperationalError as exc:
-            raise _fail(f"the database connection failed ({exc}); check that the "
-                        "server is running") from exc
+            raise _fail(
+                f"the database connection failed ({exc}); check that the "
+                "server is running"
+            ) from exc
         except psycopg.Error as exc:
             raise _fail(f"the database refused the command: {exc}") from exc
 
@@ -169,10 +181,22 @@ def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.group(cls=_Group)
-@click.option("--app", "-a", "app", metavar="MODULE:ATTR", envvar="CHANCY_APP",
-              help="The Chancy application (instance or factory).")
-@click.option("--dsn", "-d", "dsn", metavar="DSN", envvar="CHANCY_DSN",
-              help="The database, for commands that need no job code.")
+@click.option(
+    "--app",
+    "-a",
+    "app",
+    metavar="MODULE:ATTR",
+    envvar="CHANCY_APP",
+    help="The Chancy application (instance or factory).",
+)
+@click.option(
+    "--dsn",
+    "-d",
+    "dsn",
+    metavar="DSN",
+    envvar="CHANCY_DSN",
+    help="The database, for commands that need no job code.",
+)
 @click.pass_context
 def cli(ctx: click.Context, app: str | None, dsn: str | None) -> None:
     """Chancy: a job queue and scheduler inside PostgreSQL."""
@@ -201,16 +225,35 @@ def worker() -> None:
 
 
 @worker.command("start")
-@click.option("--queue", "-q", "queues", multiple=True, metavar="NAME",
-              help="Serve this queue (repeatable); default: every queue whose tags match.")
-@click.option("--concurrency", "-c", type=click.IntRange(min=1),
-              help="Jobs at once per queue on this worker (overrides the queues').")
+@click.option(
+    "--queue",
+    "-q",
+    "queues",
+    multiple=True,
+    metavar="NAME",
+    help="Serve this queue (repeatable); default: every queue whose tags match.",
+)
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    help="Jobs at once per queue on this worker (overrides the queues').",
+)
 @click.option("--worker-id", "-w", help="The worker's id (default: host.pid.random).")
 @click.option("--tags", "-t", multiple=True, help="Extra worker tags (repeatable).")
-@click.option("--shutdown-timeout", type=float, default=30.0, show_default=True,
-              help="Seconds running jobs get to finish on SIGTERM/SIGINT.")
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option(
+    "--shutdown-timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds running jobs get to finish on SIGTERM/SIGINT.",
+)
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
 @click.pass_context
 @_guard
 def worker_start(
@@ -250,16 +293,27 @@ def worker_start(
 
 @cli.command()
 @click.argument("func")
-@click.option("--kwargs", "-k", "kwargs_json", default="{}", metavar="JSON",
-              help="Keyword arguments as a JSON object.")
+@click.option(
+    "--kwargs",
+    "-k",
+    "kwargs_json",
+    default="{}",
+    metavar="JSON",
+    help="Keyword arguments as a JSON object.",
+)
 @click.option("--queue", "-q", default="default", show_default=True)
 @click.option("--priority", "-p", type=int, default=0, show_default=True)
-@click.option("--delay", type=click.FloatRange(min=0), default=0.0,
-              help="Run no earlier than this many seconds from now.")
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="Run no earlier than this many seconds from now.",
+)
 @click.option("--max-attempts", "-m", type=int, default=1, show_default=True)
 @click.option("--unique-key", "-u", default=None)
-@click.option("--no-check", is_flag=True,
-              help="Push even if FUNC cannot be imported here.")
+@click.option(
+    "--no-check", is_flag=True, help="Push even if FUNC cannot be imported here."
+)
 @click.pass_context
 @_guard
 def push(
@@ -282,7 +336,7 @@ def push(
     except ValueError as exc:
         raise _fail(f"--kwargs is not valid JSON: {exc}") from exc
     if not isinstance(kwargs, dict):
-        raise _fail("--kwargs must be a JSON object such as '{\"name\": \"x\"}'")
+        raise _fail('--kwargs must be a JSON object such as \'{"name": "x"}\'')
     chancy = load_chancy(ctx)
     if not no_check:
         if "" not in sys.path:
@@ -291,10 +345,17 @@ def push(
     scheduled_at = None
     if delay:
         scheduled_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
-    ref = chancy.sync_push(Job(
-        func=func, kwargs=kwargs, queue=queue, priority=priority,
-        scheduled_at=scheduled_at, max_attempts=max_attempts, unique_key=unique_key,
-    ))
+    ref = chancy.sync_push(
+        Job(
+            func=func,
+            kwargs=kwargs,
+            queue=queue,
+            priority=priority,
+            scheduled_at=scheduled_at,
+            max_attempts=max_attempts,
+            unique_key=unique_key,
+        )
+    )
     click.echo(str(ref))
 
 
@@ -315,17 +376,26 @@ def queue_list(ctx: click.Context) -> None:
     rows = chancy.sync_get_all_queues()
     click.echo(f"{'name':<24} {'state':<8} {'executor':<10} {'concurrency':>11} tags")
     for q in rows:
-        state = str(q.state) + (f" until {q.resume_at.isoformat()}" if q.resume_at else "")
-        click.echo(f"{q.name:<24} {state:<8} {q.executor:<10} "
-                   f"{q.concurrency if q.concurrency is not None else '-':>11} "
-                   f"{','.join(sorted(q.tags)) or '-'}")
+        state = str(q.state) + (
+            f" until {q.resume_at.isoformat()}" if q.resume_at else ""
+        )
+        click.echo(
+            f"{q.name:<24} {state:<8} {q.executor:<10} "
+            f"{q.concurrency if q.concurrency is not None else '-':>11} "
+            f"{','.join(sorted(q.tags)) or '-'}"
+        )
 
 
 @queue.command("declare")
 @click.argument("name")
 @click.option("--concurrency", "-c", type=int, default=None)
-@click.option("--executor", "-e", default="process", show_default=True,
-              help="async, threaded, process, or an import path.")
+@click.option(
+    "--executor",
+    "-e",
+    default="process",
+    show_default=True,
+    help="async, threaded, process, or an import path.",
+)
 @click.option("--executor-options", default="{}", metavar="JSON")
 @click.option("--polling-interval", "-p", type=float, default=1.0, show_default=True)
 @click.option("--rate-limit", "-r", type=int, default=None)
@@ -352,18 +422,30 @@ def queue_declare(
     except ValueError as exc:
         raise _fail(f"--executor-options is not valid JSON: {exc}") from exc
     chancy = load_chancy(ctx)
-    stored = chancy.sync_declare(Queue(
-        name, concurrency=concurrency, executor=executor, executor_options=options,
-        polling_interval=polling_interval, rate_limit=rate_limit,
-        rate_limit_window=rate_limit_window, tags=frozenset(tags),
-    ))
+    stored = chancy.sync_declare(
+        Queue(
+            name,
+            concurrency=concurrency,
+            executor=executor,
+            executor_options=options,
+            polling_interval=polling_interval,
+            rate_limit=rate_limit,
+            rate_limit_window=rate_limit_window,
+            tags=frozenset(tags),
+        )
+    )
     click.echo(f"declared queue {stored.name}")
 
 
 @queue.command("pause")
 @click.argument("name")
-@click.option("--for", "duration", type=click.FloatRange(min=0), default=None,
-              help="Resume by itself after this many seconds.")
+@click.option(
+    "--for",
+    "duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Resume by itself after this many seconds.",
+)
 @click.pass_context
 @_guard
 def queue_pause(ctx: click.Context, name: str, duration: float | None) -> None:

@@ -143,8 +143,11 @@ def _answers(dsn: str) -> bool:
 
 def recreate_database(admin: str) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DATABASE)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(DATABASE)
+            )
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
     return make_conninfo(admin, dbname=DATABASE)
 
@@ -153,7 +156,8 @@ def stdlib_files() -> list[str]:
     root = Path(sysconfig.get_paths()["stdlib"])
     skip = {"site-packages", "test", "tests", "idlelib", "__pycache__", "dist-packages"}
     files = [
-        str(p) for p in sorted(root.rglob("*.py"))
+        str(p)
+        for p in sorted(root.rglob("*.py"))
         if not skip.intersection(p.relative_to(root).parts)
     ]
     return files
@@ -167,27 +171,45 @@ async def push_workload(chancy: Chancy, dsn: str) -> dict[str, Any]:
         scheduled = None
         if index % 50 == 0:
             scheduled = now + dt.timedelta(seconds=3 + index % 4)
-        hash_jobs.append(Job(
-            func="chancy.demo_jobs.hash_file", queue="files",
-            kwargs={"path": path}, scheduled_at=scheduled,
-        ))
+        hash_jobs.append(
+            Job(
+                func="chancy.demo_jobs.hash_file",
+                queue="files",
+                kwargs={"path": path},
+                scheduled_at=scheduled,
+            )
+        )
     await chancy.push_many(hash_jobs)
-    say(f"pushed {len(hash_jobs)} hashing jobs from Python "
-        f"({sum(1 for j in hash_jobs if j.scheduled_at)} scheduled 3-6 s later)")
+    say(
+        f"pushed {len(hash_jobs)} hashing jobs from Python "
+        f"({sum(1 for j in hash_jobs if j.scheduled_at)} scheduled 3-6 s later)"
+    )
 
-    await chancy.push_many([
-        Job(func="chancy.demo_jobs.flaky", queue="default", kwargs={"succeed_on_attempt": 3},
-            max_attempts=3)
-        for _ in range(3)
-    ] + [Job(func="chancy.demo_jobs.always_fails", queue="default", max_attempts=2)])
+    await chancy.push_many(
+        [
+            Job(
+                func="chancy.demo_jobs.flaky",
+                queue="default",
+                kwargs={"succeed_on_attempt": 3},
+                max_attempts=3,
+            )
+            for _ in range(3)
+        ]
+        + [Job(func="chancy.demo_jobs.always_fails", queue="default", max_attempts=2)]
+    )
     say("pushed 3 flaky jobs (fail twice, then succeed) and 1 that always fails")
 
-    first = await chancy.push(Job(func="chancy.demo_jobs.report", unique_key="demo-report"))
-    second = await chancy.push(Job(func="chancy.demo_jobs.report", unique_key="demo-report"))
+    first = await chancy.push(
+        Job(func="chancy.demo_jobs.report", unique_key="demo-report")
+    )
+    second = await chancy.push(
+        Job(func="chancy.demo_jobs.report", unique_key="demo-report")
+    )
     say(f"pushed a unique job twice: same id both times: {first == second}")
 
-    doomed = await chancy.push(Job(func="chancy.demo_jobs.ping",
-                                   scheduled_at=now + dt.timedelta(minutes=10)))
+    doomed = await chancy.push(
+        Job(func="chancy.demo_jobs.ping", scheduled_at=now + dt.timedelta(minutes=10))
+    )
     await chancy.cancel_job(doomed)
     say("pushed a job for later and cancelled it")
     return {"files": len(files)}
@@ -198,8 +220,10 @@ async def insert_orders(dsn: str, batches: int = 10, per_batch: int = 20) -> Non
         for _ in range(batches):
             await conn.execute(_INSERT_ORDERS, {"n": per_batch})
             await asyncio.sleep(0.1)
-    say(f"inserted {batches * per_batch} rows into demo_orders; "
-        "its trigger pushed one job per row from SQL")
+    say(
+        f"inserted {batches * per_batch} rows into demo_orders; "
+        "its trigger pushed one job per row from SQL"
+    )
 
 
 async def pings(chancy: Chancy, count: int = 20) -> None:
@@ -235,24 +259,33 @@ async def summary(chancy: Chancy, elapsed: float) -> None:
     async with chancy.connection() as conn:
         cur = await conn.execute(_THROUGHPUT)
         row = await cur.fetchone()
-        n, seconds = (row or (0, None))
+        n, seconds = row or (0, None)
         if n and seconds:
-            say(f"throughput: {n} finished jobs in {float(seconds):.2f} s of running "
-                f"= {n / float(seconds):.0f} jobs/s (wall time {elapsed:.1f} s)")
+            say(
+                f"throughput: {n} finished jobs in {float(seconds):.2f} s of running "
+                f"= {n / float(seconds):.0f} jobs/s (wall time {elapsed:.1f} s)"
+            )
         cur = await conn.execute(_LATENCY, {"queues": ["orders", "pings"]})
         say("push-to-start latency (jobs pushed while the worker ran):")
         for queue, count, p50, p95, worst in await cur.fetchall():
-            say(f"  {queue:<7} n={count:<4} p50={p50:7.1f} ms  p95={p95:7.1f} ms  "
-                f"max={worst:7.1f} ms")
+            say(
+                f"  {queue:<7} n={count:<4} p50={p50:7.1f} ms  p95={p95:7.1f} ms  "
+                f"max={worst:7.1f} ms"
+            )
         cur = await conn.execute("SELECT count(*) FROM demo_file_hashes")
         hashed = await cur.fetchone()
         cur = await conn.execute(
-            "SELECT count(*) FROM demo_orders WHERE processed_at IS NOT NULL")
+            "SELECT count(*) FROM demo_orders WHERE processed_at IS NOT NULL"
+        )
         orders = await cur.fetchone()
-    say(f"files hashed and recorded: {hashed[0] if hashed else 0}; "
-        f"orders processed: {orders[0] if orders else 0}")
+    say(
+        f"files hashed and recorded: {hashed[0] if hashed else 0}; "
+        f"orders processed: {orders[0] if orders else 0}"
+    )
     for extension in EXTENSIONS:
-        report: Callable[[Chancy], Awaitable[None]] | None = getattr(extension, "report", None)
+        report: Callable[[Chancy], Awaitable[None]] | None = getattr(
+            extension, "report", None
+        )
         if report is not None:
             await report(chancy)
 
@@ -265,8 +298,12 @@ async def main() -> None:
 
     cpus = os.cpu_count() or 1
     plugins: list[Any] = [
-        Queue("default", executor="threaded", concurrency=4,
-              retry_settings={"backoff": 0.5, "backoff_jitter": 0}),
+        Queue(
+            "default",
+            executor="threaded",
+            concurrency=4,
+            retry_settings={"backoff": 0.5, "backoff_jitter": 0},
+        ),
         Queue("files", executor="process", concurrency=cpus),
         Queue("orders", executor="async", concurrency=20),
         Queue("pings", executor="async", concurrency=5),
@@ -280,8 +317,10 @@ async def main() -> None:
         async with chancy.connection() as conn:
             await conn.execute(_SCHEMA)
         await chancy.declare_pending()
-        say("schema installed; queues: default (threaded), files (process), "
-            "orders and pings (async)")
+        say(
+            "schema installed; queues: default (threaded), files (process), "
+            "orders and pings (async)"
+        )
         for extension in EXTENSIONS:
             if hasattr(extension, "setup"):
                 await extension.setup(chancy)

@@ -186,7 +186,9 @@ class Worker:
         register_signal_handlers: bool = True,
     ) -> None:
         if heartbeat_interval <= 0 or lease_seconds <= 0:
-            raise ConfigurationError("heartbeat_interval and lease_seconds must be positive")
+            raise ConfigurationError(
+                "heartbeat_interval and lease_seconds must be positive"
+            )
         if heartbeat_interval * 3 > lease_seconds:
             raise ConfigurationError(
                 f"heartbeat_interval ({heartbeat_interval} s) must be at most a third "
@@ -287,9 +289,13 @@ class Worker:
         await self._stopped.wait()
 
     async def __aenter__(self) -> Worker:
-        self._main_task = asyncio.create_task(self.start(), name=f"chancy-worker {self.worker_id}")
+        self._main_task = asyncio.create_task(
+            self.start(), name=f"chancy-worker {self.worker_id}"
+        )
         started = asyncio.create_task(self.started_event.wait())
-        await asyncio.wait({self._main_task, started}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {self._main_task, started}, return_when=asyncio.FIRST_COMPLETED
+        )
         if self._main_task.done():
             started.cancel()
             self._main_task.result()  # raises the start-up error
@@ -309,24 +315,35 @@ class Worker:
         if term is not None and not self.shutdown_event.is_set():
             self.term = term
             if not self.is_leader.is_set():
-                log.info("worker %s leads (term %s)", self.worker_id, term,
-                         extra={"worker_id": self.worker_id, "term": term})
+                log.info(
+                    "worker %s leads (term %s)",
+                    self.worker_id,
+                    term,
+                    extra={"worker_id": self.worker_id, "term": term},
+                )
             self.is_leader.set()
             for plugin in self._plugins():
                 ident = plugin.get_identifier()
                 if plugin.leader_only and ident not in self._leader_tasks:
-                    self._leader_tasks[ident] = self._spawn(self._supervise(plugin), f"plugin {ident}")
+                    self._leader_tasks[ident] = self._spawn(
+                        self._supervise(plugin), f"plugin {ident}"
+                    )
         else:
             if self.term is not None:
-                log.info("worker %s no longer leads", self.worker_id,
-                         extra={"worker_id": self.worker_id})
+                log.info(
+                    "worker %s no longer leads",
+                    self.worker_id,
+                    extra={"worker_id": self.worker_id},
+                )
             self.term = None
             self.is_leader.clear()
             tasks, self._leader_tasks = self._leader_tasks, {}
             for task in tasks.values():
                 task.cancel()
 
-    def add_notification_handler(self, handler: Callable[[dict[str, Any]], Any]) -> None:
+    def add_notification_handler(
+        self, handler: Callable[[dict[str, Any]], Any]
+    ) -> None:
         """Call ``handler(payload)`` for every notification on ``chancy_events``."""
         self._notification_handlers.append(handler)
 
@@ -364,7 +381,8 @@ class Worker:
             if missing:
                 raise ConfigurationError(
                     f"plugin {plugin.get_identifier()} needs "
-                    + ", ".join(missing) + "; add it to Chancy(plugins=[...])"
+                    + ", ".join(missing)
+                    + "; add it to Chancy(plugins=[...])"
                 )
 
         await self.chancy.check_schema()
@@ -375,7 +393,9 @@ class Worker:
             await self.chancy.declare(Queue("default"), upsert=False)
 
         self._hb_thread = threading.Thread(
-            target=self._heartbeat_thread, name=f"chancy-heartbeat {self.worker_id}", daemon=True
+            target=self._heartbeat_thread,
+            name=f"chancy-heartbeat {self.worker_id}",
+            daemon=True,
         )
         self._hb_thread.start()
         await asyncio.to_thread(self._hb_first.wait)
@@ -383,7 +403,10 @@ class Worker:
             raise self._hb_error
 
         self._accepting = True
-        if self.register_signal_handlers and threading.current_thread() is threading.main_thread():
+        if (
+            self.register_signal_handlers
+            and threading.current_thread() is threading.main_thread()
+        ):
             for signum in (signal.SIGTERM, signal.SIGINT):
                 self._loop.add_signal_handler(signum, self._on_signal, signum)  # type: ignore[union-attr]
 
@@ -394,8 +417,12 @@ class Worker:
         for plugin in plugins:
             if not plugin.leader_only:
                 ident = plugin.get_identifier()
-                self._plugin_tasks[ident] = self._spawn(self._supervise(plugin), f"plugin {ident}")
-        log.info("worker %s started", self.worker_id, extra={"worker_id": self.worker_id})
+                self._plugin_tasks[ident] = self._spawn(
+                    self._supervise(plugin), f"plugin {ident}"
+                )
+        log.info(
+            "worker %s started", self.worker_id, extra={"worker_id": self.worker_id}
+        )
         self.started_event.set()
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
@@ -408,12 +435,20 @@ class Worker:
         self._signals_seen += 1
         name = signal.Signals(signum).name
         if self._signals_seen == 1:
-            log.info("worker %s got %s; stopping (send it again to exit at once)",
-                     self.worker_id, name, extra={"worker_id": self.worker_id})
+            log.info(
+                "worker %s got %s; stopping (send it again to exit at once)",
+                self.worker_id,
+                name,
+                extra={"worker_id": self.worker_id},
+            )
             self.shutdown_event.set()
             return
-        log.warning("worker %s got a second %s; exiting at once", self.worker_id, name,
-                    extra={"worker_id": self.worker_id})
+        log.warning(
+            "worker %s got a second %s; exiting at once",
+            self.worker_id,
+            name,
+            extra={"worker_id": self.worker_id},
+        )
         for runner in self._all_runners():
             runner.executor.kill()
         os._exit(128 + signum)
@@ -434,8 +469,12 @@ class Worker:
             except Exception:
                 if time.monotonic() - began > 60:
                     delay = 1.0
-                log.exception("plugin %s failed; restarting it in %.0f s", ident, delay,
-                              extra={"worker_id": self.worker_id, "plugin": ident})
+                log.exception(
+                    "plugin %s failed; restarting it in %.0f s",
+                    ident,
+                    delay,
+                    extra={"worker_id": self.worker_id, "plugin": ident},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 60.0)
 
@@ -463,8 +502,12 @@ class Worker:
                     self._hb_error = mapped
                     self._hb_first.set()
                     return
-                log.warning("heartbeat of worker %s failed (%s); retrying", self.worker_id,
-                            exc, extra={"worker_id": self.worker_id})
+                log.warning(
+                    "heartbeat of worker %s failed (%s); retrying",
+                    self.worker_id,
+                    exc,
+                    extra={"worker_id": self.worker_id},
+                )
                 wait = min(1.0 * failures, self.heartbeat_interval)
                 continue
             failures = 0
@@ -488,7 +531,9 @@ class Worker:
             "pid": os.getpid(),
         }
 
-    def _on_heartbeat(self, held: set[tuple[uuid.UUID, uuid.UUID]], began: float) -> None:
+    def _on_heartbeat(
+        self, held: set[tuple[uuid.UUID, uuid.UUID]], began: float
+    ) -> None:
         for runner in self._all_runners():
             for execution in list(runner.running.values()):
                 job = execution.job
@@ -497,7 +542,9 @@ class Worker:
                 if (job.id, job.claim_id) not in held:
                     log.warning(
                         "job %s is no longer held by worker %s (cancelled, recovered or "
-                        "deleted); stopping its execution", job.id, self.worker_id,
+                        "deleted); stopping its execution",
+                        job.id,
+                        self.worker_id,
                         extra={"job_id": str(job.id), "queue": job.queue},
                     )
                     self.cancel_execution(job.id, "no longer held by this worker")
@@ -510,15 +557,22 @@ class Worker:
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(
-                    self.chancy.dsn, autocommit=True, connect_timeout=10,
-                    keepalives=1, keepalives_idle=15, keepalives_interval=5,
+                    self.chancy.dsn,
+                    autocommit=True,
+                    connect_timeout=10,
+                    keepalives=1,
+                    keepalives_idle=15,
+                    keepalives_interval=5,
                     keepalives_count=3,
                 )
                 async with conn:
                     await conn.execute(_LISTEN)
                     if not first:
-                        log.warning("worker %s is listening again; polling every queue",
-                                    self.worker_id, extra={"worker_id": self.worker_id})
+                        log.warning(
+                            "worker %s is listening again; polling every queue",
+                            self.worker_id,
+                            extra={"worker_id": self.worker_id},
+                        )
                         self._wake_all()
                     first = False
                     delay = 0.5
@@ -530,9 +584,14 @@ class Worker:
                 raise
             except Exception as exc:
                 self.listening.clear()
-                log.warning("worker %s lost its notification connection (%s); "
-                            "reconnecting in %.1f s", self.worker_id, exc, delay,
-                            extra={"worker_id": self.worker_id})
+                log.warning(
+                    "worker %s lost its notification connection (%s); "
+                    "reconnecting in %.1f s",
+                    self.worker_id,
+                    exc,
+                    delay,
+                    extra={"worker_id": self.worker_id},
+                )
                 self._wake_all()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
@@ -600,8 +659,13 @@ class Worker:
             try:
                 queues = await self.chancy.get_all_queues()
             except Exception as exc:
-                log.warning("worker %s could not load queues (%s); retrying in %.1f s",
-                            self.worker_id, exc, delay, extra={"worker_id": self.worker_id})
+                log.warning(
+                    "worker %s could not load queues (%s); retrying in %.1f s",
+                    self.worker_id,
+                    exc,
+                    delay,
+                    extra={"worker_id": self.worker_id},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
                 continue
@@ -615,19 +679,30 @@ class Worker:
         import json
 
         concurrency = self.concurrency or queue.concurrency
-        return (queue.executor, json.dumps(queue.executor_options, sort_keys=True), concurrency)
+        return (
+            queue.executor,
+            json.dumps(queue.executor_options, sort_keys=True),
+            concurrency,
+        )
 
     def _build_executor(self, queue: Queue) -> tuple[Executor, int] | None:
         key = self._executor_key(queue)
         try:
             cls = resolve_executor(queue.executor)
-            concurrency = self.concurrency or queue.concurrency or cls.default_concurrency()
+            concurrency = (
+                self.concurrency or queue.concurrency or cls.default_concurrency()
+            )
             executor = cls(concurrency, **queue.executor_options)
         except Exception as exc:
             if self._bad_executors.get(queue.name) != key:
                 self._bad_executors[queue.name] = key
-                log.error("queue %s cannot be served: its executor %r could not be built: %s",
-                          queue.name, queue.executor, exc, extra={"queue": queue.name})
+                log.error(
+                    "queue %s cannot be served: its executor %r could not be built: %s",
+                    queue.name,
+                    queue.executor,
+                    exc,
+                    extra={"queue": queue.name},
+                )
             return None
         self._bad_executors.pop(queue.name, None)
         return executor, concurrency
@@ -638,13 +713,21 @@ class Worker:
             for name in sorted(self.queue_names - wanted.keys()):
                 if name not in self._warned_missing:
                     self._warned_missing.add(name)
-                    log.warning("queue %s is not declared; worker %s waits for it",
-                                name, self.worker_id, extra={"queue": name})
+                    log.warning(
+                        "queue %s is not declared; worker %s waits for it",
+                        name,
+                        self.worker_id,
+                        extra={"queue": name},
+                    )
         for name in list(self._runners):
             if name not in wanted:
                 runner = self._runners.pop(name)
-                log.info("worker %s stops serving queue %s", self.worker_id, name,
-                         extra={"queue": name})
+                log.info(
+                    "worker %s stops serving queue %s",
+                    self.worker_id,
+                    name,
+                    extra={"queue": name},
+                )
                 self._retire(runner)
         for name, queue in wanted.items():
             self._warned_missing.discard(name)
@@ -659,12 +742,19 @@ class Worker:
                 continue
             executor, concurrency = built
             if runner is None:
-                runner = _QueueRunner(queue, executor, self._executor_key(queue), concurrency)
+                runner = _QueueRunner(
+                    queue, executor, self._executor_key(queue), concurrency
+                )
                 self._runners[name] = runner
                 runner.task = self._spawn(self._fetch_loop(runner), f"queue {name}")
-                log.info("worker %s serves queue %s (%s executor, concurrency %s)",
-                         self.worker_id, name, executor.name, concurrency,
-                         extra={"queue": name})
+                log.info(
+                    "worker %s serves queue %s (%s executor, concurrency %s)",
+                    self.worker_id,
+                    name,
+                    executor.name,
+                    concurrency,
+                    extra={"queue": name},
+                )
             else:
                 old = runner.executor
                 runner.queue = queue
@@ -687,7 +777,11 @@ class Worker:
             while any(e.executor is executor for e in runner.running.values()):
                 await asyncio.sleep(0.1)
             await executor.close()
-            if runner.retired and not runner.running and runner in self._retired_runners:
+            if (
+                runner.retired
+                and not runner.running
+                and runner in self._retired_runners
+            ):
                 self._retired_runners.remove(runner)
 
         self._spawn(close_when_idle(), "close executor")
@@ -702,8 +796,13 @@ class Worker:
                 try:
                     jobs = await self._fetch(queue.name, free)
                 except Exception as exc:
-                    log.warning("fetching from queue %s failed (%s); retrying in %.1f s",
-                                queue.name, exc, delay, extra={"queue": queue.name})
+                    log.warning(
+                        "fetching from queue %s failed (%s); retrying in %.1f s",
+                        queue.name,
+                        exc,
+                        delay,
+                        extra={"queue": queue.name},
+                    )
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
                     continue
@@ -730,7 +829,9 @@ class Worker:
     def _start_execution(self, runner: _QueueRunner, job: QueuedJob) -> None:
         execution = _Execution(job, runner, runner.executor, time.monotonic())
         runner.running[job.id] = execution
-        execution.task = asyncio.create_task(self._execute(execution), name=f"chancy job {job.id}")
+        execution.task = asyncio.create_task(
+            self._execute(execution), name=f"chancy job {job.id}"
+        )
 
     async def _execute(self, execution: _Execution) -> None:
         job = execution.job
@@ -739,13 +840,16 @@ class Worker:
         outcome: Outcome | None = None
         try:
             for plugin in self._plugins():
-                await self._hook(plugin.on_job_starting(job, self), plugin, "on_job_starting")
+                await self._hook(
+                    plugin.on_job_starting(job, self), plugin, "on_job_starting"
+                )
             log.debug("job %s (%s) starting", job.id, job.func, extra=extra)
             outcome = await execution.executor.run(job)
             for plugin in self._plugins():
                 await self._hook(
                     plugin.on_job_completed(job, self, outcome.exc, outcome.result),
-                    plugin, "on_job_completed",
+                    plugin,
+                    "on_job_completed",
                 )
         except asyncio.CancelledError:
             if outcome is None:
@@ -763,14 +867,26 @@ class Worker:
         if outcome.exc is None:
             log.info("job %s (%s) succeeded", job.id, job.func, extra=extra)
         elif job.attempts >= job.max_attempts:
-            log.error("job %s (%s) failed on its last attempt (%s/%s): %s\n%s", job.id,
-                      job.func, job.attempts, job.max_attempts,
-                      (outcome.error or {}).get("message"),
-                      (outcome.error or {}).get("traceback", ""), extra=extra)
+            log.error(
+                "job %s (%s) failed on its last attempt (%s/%s): %s\n%s",
+                job.id,
+                job.func,
+                job.attempts,
+                job.max_attempts,
+                (outcome.error or {}).get("message"),
+                (outcome.error or {}).get("traceback", ""),
+                extra=extra,
+            )
         else:
-            log.warning("job %s (%s) failed attempt %s/%s: %s; it will retry", job.id,
-                        job.func, job.attempts, job.max_attempts,
-                        (outcome.error or {}).get("message"), extra=extra)
+            log.warning(
+                "job %s (%s) failed attempt %s/%s: %s; it will retry",
+                job.id,
+                job.func,
+                job.attempts,
+                job.max_attempts,
+                (outcome.error or {}).get("message"),
+                extra=extra,
+            )
         self._outbox.append((job, outcome))
         self._outbox_event.set()
 
@@ -801,10 +917,16 @@ class Worker:
             raise mapped from exc
 
     async def _fetch(self, queue: str, max_jobs: int) -> list[QueuedJob]:
-        rows = await self._call(_FETCH, {
-            "queue": queue, "worker_id": self.worker_id, "max_jobs": max_jobs,
-            "lease_seconds": self.lease_seconds,
-        }, relaxed=True)
+        rows = await self._call(
+            _FETCH,
+            {
+                "queue": queue,
+                "worker_id": self.worker_id,
+                "max_jobs": max_jobs,
+                "lease_seconds": self.lease_seconds,
+            },
+            relaxed=True,
+        )
         return [QueuedJob.from_row(row) for row in rows]
 
     # -- writing outcomes -----------------------------------------------------
@@ -823,8 +945,13 @@ class Worker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("writing %s job outcomes failed (%s); retrying in %.1f s",
-                            len(self._outbox), exc, delay, extra={"worker_id": self.worker_id})
+                log.warning(
+                    "writing %s job outcomes failed (%s); retrying in %.1f s",
+                    len(self._outbox),
+                    exc,
+                    delay,
+                    extra={"worker_id": self.worker_id},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
@@ -836,18 +963,30 @@ class Worker:
         try:
             calls = []
             if done:
-                calls.append(self._call(_COMPLETE, {
-                    "ids": [j.id for j, _ in done],
-                    "claims": [j.claim_id for j, _ in done],
-                    "metas": [Jsonb(j.meta) for j, _ in done],
-                }, relaxed=True))
+                calls.append(
+                    self._call(
+                        _COMPLETE,
+                        {
+                            "ids": [j.id for j, _ in done],
+                            "claims": [j.claim_id for j, _ in done],
+                            "metas": [Jsonb(j.meta) for j, _ in done],
+                        },
+                        relaxed=True,
+                    )
+                )
             if failed:
-                calls.append(self._call(_FAIL, {
-                    "ids": [j.id for j, _ in failed],
-                    "claims": [j.claim_id for j, _ in failed],
-                    "errors": [Jsonb(o.error or {}) for _, o in failed],
-                    "metas": [Jsonb(j.meta) for j, _ in failed],
-                }, relaxed=True))
+                calls.append(
+                    self._call(
+                        _FAIL,
+                        {
+                            "ids": [j.id for j, _ in failed],
+                            "claims": [j.claim_id for j, _ in failed],
+                            "errors": [Jsonb(o.error or {}) for _, o in failed],
+                            "metas": [Jsonb(j.meta) for j, _ in failed],
+                        },
+                        relaxed=True,
+                    )
+                )
             results = await asyncio.gather(*calls)
         except BaseException:
             # Keep the batch; nothing of it was written (each call is atomic)
@@ -858,9 +997,12 @@ class Worker:
         del self._outbox[: len(batch)]
         for job, _ in batch:
             if job.id not in accepted:
-                log.warning("the outcome of job %s was refused: its claim is no longer "
-                            "current (cancelled, recovered or claimed again)", job.id,
-                            extra={"job_id": str(job.id), "queue": job.queue})
+                log.warning(
+                    "the outcome of job %s was refused: its claim is no longer "
+                    "current (cancelled, recovered or claimed again)",
+                    job.id,
+                    extra={"job_id": str(job.id), "queue": job.queue},
+                )
 
     async def _flush(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -873,16 +1015,21 @@ class Worker:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         if self._outbox:
-            log.error("worker %s could not write %s job outcomes before exiting; "
-                      "their jobs are recovered when their leases expire",
-                      self.worker_id, len(self._outbox))
+            log.error(
+                "worker %s could not write %s job outcomes before exiting; "
+                "their jobs are recovered when their leases expire",
+                self.worker_id,
+                len(self._outbox),
+            )
 
     # -- shutdown -------------------------------------------------------------
 
     async def _shutdown(self) -> None:
         self.shutdown_event.set()
         self._accepting = False
-        log.info("worker %s stopping", self.worker_id, extra={"worker_id": self.worker_id})
+        log.info(
+            "worker %s stopping", self.worker_id, extra={"worker_id": self.worker_id}
+        )
         if self._loop is not None and self.register_signal_handlers:
             # Keep handling signals (a second one exits at once) until the end.
             pass
@@ -902,8 +1049,12 @@ class Worker:
         executions = [e for r in self._all_runners() for e in r.running.values()]
         tasks = [e.task for e in executions if e.task is not None]
         if tasks:
-            log.info("worker %s waits up to %s s for %s running jobs", self.worker_id,
-                     self.shutdown_timeout, len(tasks))
+            log.info(
+                "worker %s waits up to %s s for %s running jobs",
+                self.worker_id,
+                self.shutdown_timeout,
+                len(tasks),
+            )
             await asyncio.wait(tasks, timeout=self.shutdown_timeout)
         leftovers = [e for r in self._all_runners() for e in r.running.values()]
         for execution in leftovers:
@@ -915,7 +1066,9 @@ class Worker:
             await asyncio.wait(left_tasks, timeout=30)
 
         # Stop plugins.
-        plugin_tasks = list(self._plugin_tasks.values()) + list(self._leader_tasks.values())
+        plugin_tasks = list(self._plugin_tasks.values()) + list(
+            self._leader_tasks.values()
+        )
         for task in plugin_tasks:
             task.cancel()
         if plugin_tasks:
@@ -925,8 +1078,11 @@ class Worker:
         # nothing is written twice), hand back unfinished jobs, leave.
         writer = [t for t in self._tasks if t.get_name() == "chancy outcomes"]
         deadline = time.monotonic() + 30
-        while writer and not writer[0].done() and time.monotonic() < deadline and (
-            self._outbox or not self._writer_idle.is_set()
+        while (
+            writer
+            and not writer[0].done()
+            and time.monotonic() < deadline
+            and (self._outbox or not self._writer_idle.is_set())
         ):
             await asyncio.sleep(0.01)
         for task in writer:
@@ -947,12 +1103,16 @@ class Worker:
         for runner in self._all_runners():
             with contextlib.suppress(Exception):
                 await runner.executor.close()
-        if self._loop is not None and self.register_signal_handlers and (
-            threading.current_thread() is threading.main_thread()
+        if (
+            self._loop is not None
+            and self.register_signal_handlers
+            and (threading.current_thread() is threading.main_thread())
         ):
             for signum in (signal.SIGTERM, signal.SIGINT):
                 self._loop.remove_signal_handler(signum)
-        log.info("worker %s stopped", self.worker_id, extra={"worker_id": self.worker_id})
+        log.info(
+            "worker %s stopped", self.worker_id, extra={"worker_id": self.worker_id}
+        )
 
     def _started_db(self) -> bool:
         return self._hb_first.is_set() and self._hb_error is None
@@ -963,17 +1123,33 @@ class Worker:
                 if self._released:
                     ids = [i for i, _ in self._released]
                     claims = [c for _, c in self._released]
-                    rows = await self._call(_RELEASE, {
-                        "ids": ids, "claims": claims, "reason": "worker shutdown",
-                    })
-                    log.info("worker %s handed back %s unfinished jobs", self.worker_id,
-                             len(rows), extra={"worker_id": self.worker_id})
+                    rows = await self._call(
+                        _RELEASE,
+                        {
+                            "ids": ids,
+                            "claims": claims,
+                            "reason": "worker shutdown",
+                        },
+                    )
+                    log.info(
+                        "worker %s handed back %s unfinished jobs",
+                        self.worker_id,
+                        len(rows),
+                        extra={"worker_id": self.worker_id},
+                    )
                     self._released.clear()
                 await self._call(_UNREGISTER, {"worker_id": self.worker_id})
                 return
             except Exception as exc:
-                log.warning("worker %s could not hand back its jobs (%s); retrying",
-                            self.worker_id, exc)
+                log.warning(
+                    "worker %s could not hand back its jobs (%s); retrying",
+                    self.worker_id,
+                    exc,
+                )
                 await asyncio.sleep(0.5 * (attempt + 1))
-        log.error("worker %s exits still holding %s jobs; they are recovered when "
-                  "their leases expire", self.worker_id, len(self._released))
+        log.error(
+            "worker %s exits still holding %s jobs; they are recovered when "
+            "their leases expire",
+            self.worker_id,
+            len(self._released),
+        )

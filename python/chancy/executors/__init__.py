@@ -57,6 +57,7 @@ def time_remaining(job: object) -> float | None:
     control = _control(job)
     return None if control is None else control.time_remaining()
 
+
 _SHORT_NAMES = {
     "async": "chancy.executors.asyncex:AsyncExecutor",
     "asyncio": "chancy.executors.asyncex:AsyncExecutor",
@@ -94,5 +95,7 @@ def resolve_executor(name: str) -> type[Executor]:
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"unknown executor {name!r}: {exc}") from exc
     if not (isinstance(cls, type) and issubclass(cls, Executor)):
-        raise ValueError(f"executor {name!r} is not a subclass of chancy.executors.Executor")
+        raise ValueError(
+            f"executor {name!r} is not a subclass of chancy.executors.Executor"
+        )
     return cls

@@ -37,7 +37,8 @@ class AsyncExecutor(Executor):
         super().__init__(concurrency)
         if options:
             raise TypeError(
-                "the async executor takes no options, got: " + ", ".join(sorted(options))
+                "the async executor takes no options, got: "
+                + ", ".join(sorted(options))
             )
 
     @staticmethod
@@ -71,5 +72,3 @@ class AsyncExecutor(Executor):
         except (Exception, SystemExit) as exc:
             return Outcome(exc=exc, error=error_record(exc))
         return Outcome(result=result)
-
-

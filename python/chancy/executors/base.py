@@ -108,7 +108,8 @@ def resolve_function(name: str) -> Any:
     else:
         parts = name.split(".")
         candidates = [
-            (".".join(parts[:i]), ".".join(parts[i:])) for i in range(len(parts) - 1, 0, -1)
+            (".".join(parts[:i]), ".".join(parts[i:]))
+            for i in range(len(parts) - 1, 0, -1)
         ]
     problem = "it is not a dotted path such as 'package.module.function'"
     for module_name, qualname in candidates:

@@ -98,7 +98,11 @@ def _run_in_child(
         if memory_limit is not None:
             saved_rlimit = resource.getrlimit(resource.RLIMIT_AS)
             hard = saved_rlimit[1]
-            soft = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
+            soft = (
+                memory_limit
+                if hard == resource.RLIM_INFINITY
+                else min(memory_limit, hard)
+            )
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         _job_running = True
         try:
@@ -114,12 +118,19 @@ def _run_in_child(
             if saved_rlimit is not None:
                 resource.setrlimit(resource.RLIMIT_AS, saved_rlimit)
     except BaseException as exc:  # the job's own error, reported as its outcome
-        if isinstance(exc, TimeoutError) and time_limit is not None and (
-            not str(exc) or _on_alarm.__name__ in "".join(traceback.format_tb(exc.__traceback__))
+        if (
+            isinstance(exc, TimeoutError)
+            and time_limit is not None
+            and (
+                not str(exc)
+                or _on_alarm.__name__ in "".join(traceback.format_tb(exc.__traceback__))
+            )
         ):
             exc = TimeoutError(f"the job ran past its time limit of {time_limit} s")
         elif isinstance(exc, MemoryError) and memory_limit is not None:
-            exc = MemoryError(f"the job exceeded its memory limit of {memory_limit} bytes")
+            exc = MemoryError(
+                f"the job exceeded its memory limit of {memory_limit} bytes"
+            )
         tb = "".join(traceback.format_exception(exc))
         try:
             exc_bytes: bytes | None = pickle.dumps(exc)
@@ -346,7 +357,11 @@ class ProcessExecutor(Executor):
 
     def _outcome(self, job: QueuedJob, reply: tuple[Any, ...]) -> Outcome:
         meta = reply[-1]
-        if isinstance(meta, dict) and isinstance(job.meta, dict) and meta is not job.meta:
+        if (
+            isinstance(meta, dict)
+            and isinstance(job.meta, dict)
+            and meta is not job.meta
+        ):
             job.meta.clear()
             job.meta.update(meta)
         if reply[0] == "ok":

@@ -51,7 +51,10 @@ class _ThreadResult:
 
 
 async def _run_coroutine(
-    func: Any, kwargs: dict[str, Any], time_limit: float | None, control: ExecutionControl
+    func: Any,
+    kwargs: dict[str, Any],
+    time_limit: float | None,
+    control: ExecutionControl,
 ) -> Any:
     task = asyncio.ensure_future(func(**kwargs))
 

@@ -65,15 +65,27 @@ def test_push_unknown_function_is_one_line(dsn: str) -> None:
 
 
 def test_push_bad_kwargs_and_unknown_queue(dsn: str) -> None:
-    assert_one_line_error(*run("--dsn", dsn, "push", "json.dumps", "--kwargs", "[1"), "JSON")
+    assert_one_line_error(
+        *run("--dsn", dsn, "push", "json.dumps", "--kwargs", "[1"), "JSON"
+    )
     assert_one_line_error(
         *run("--dsn", dsn, "push", "json.dumps", "--queue", "nope"), "nope"
     )
 
 
 def test_push_get_cancel_retry(dsn: str) -> None:
-    code, out = run("--dsn", dsn, "push", "json.dumps", "--kwargs", '{"obj": 1}',
-                    "--priority", "5", "--delay", "60")
+    code, out = run(
+        "--dsn",
+        dsn,
+        "push",
+        "json.dumps",
+        "--kwargs",
+        '{"obj": 1}',
+        "--priority",
+        "5",
+        "--delay",
+        "60",
+    )
     assert code == 0, out
     job_id = out.strip()
     code, out = run("--dsn", dsn, "job", "get", job_id)
@@ -92,8 +104,17 @@ def test_push_get_cancel_retry(dsn: str) -> None:
 
 
 def test_queue_declare_pause_resume_delete(dsn: str) -> None:
-    code, out = run("--dsn", dsn, "queue", "declare", "mail", "--executor", "async",
-                    "--concurrency", "3")
+    code, out = run(
+        "--dsn",
+        dsn,
+        "queue",
+        "declare",
+        "mail",
+        "--executor",
+        "async",
+        "--concurrency",
+        "3",
+    )
     assert code == 0, out
     code, out = run("--dsn", dsn, "queue", "pause", "mail", "--for", "60")
     assert code == 0 and "until" in out
@@ -104,11 +125,11 @@ def test_queue_declare_pause_resume_delete(dsn: str) -> None:
     assert_one_line_error(*run("--dsn", dsn, "queue", "pause", "mail"), "mail")
 
 
-def test_app_option_loads_the_application(dsn: str, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_option_loads_the_application(
+    dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "cli_test_app.py").write_text(
-        "from chancy import Chancy\n"
-        f"app = Chancy({dsn!r}, no_default_plugins=True)\n"
+        f"from chancy import Chancy\napp = Chancy({dsn!r}, no_default_plugins=True)\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     code, out = run("--app", "cli_test_app:app", "queue", "list")
@@ -120,14 +141,33 @@ def test_worker_start_runs_jobs_and_stops_on_sigterm(dsn: str) -> None:
     with Chancy(dsn, no_default_plugins=True) as chancy:
         from chancy.job import Job
 
-        ref = chancy.sync_push(Job(func="chancy_worker_jobs.sync_add",
-                                   kwargs={"a": 1, "b": 2}))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(WORKER_TESTS), os.environ.get("PYTHONPATH", "")]))
+        ref = chancy.sync_push(
+            Job(func="chancy_worker_jobs.sync_add", kwargs={"a": 1, "b": 2})
+        )
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(WORKER_TESTS), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chancy.cli", "--dsn", dsn, "worker", "start",
-         "--queue", "default", "--concurrency", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "chancy.cli",
+            "--dsn",
+            dsn,
+            "worker",
+            "start",
+            "--queue",
+            "default",
+            "--concurrency",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         with Chancy(dsn, no_default_plugins=True) as chancy:
@@ -145,7 +185,9 @@ def test_worker_start_runs_jobs_and_stops_on_sigterm(dsn: str) -> None:
 def test_worker_start_against_missing_schema_is_one_line(empty_dsn: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "chancy.cli", "--dsn", empty_dsn, "worker", "start"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr

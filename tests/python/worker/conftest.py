@@ -7,14 +7,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import chancy_worker_jobs as jobs  # noqa: F401  (spawned children import it too)
 import psycopg
 import pytest
 
 from chancy import Chancy
 from chancy.job import Job
 from chancy.worker import Worker
-
-import chancy_worker_jobs as jobs  # noqa: F401  (spawned children import it too)
 
 
 def func_name(func: Callable[..., Any]) -> str:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import chancy_worker_jobs as jobs
 import psycopg
 import pytest
+from conftest import declare, func_name, held_claims, job_of, running_worker
 
 from chancy import Chancy
 from chancy.job import QueuedJob
 
-import chancy_worker_jobs as jobs
-from conftest import declare, func_name, held_claims, job_of, running_worker
-
 
 @pytest.mark.parametrize("executor", ["async", "threaded", "process"])
-async def test_jobs_pushed_from_python_run_and_succeed(chancy: Chancy, executor: str) -> None:
+async def test_jobs_pushed_from_python_run_and_succeed(
+    chancy: Chancy, executor: str
+) -> None:
     await declare(chancy, "q", executor, concurrency=2)
     func = jobs.async_add if executor == "async" else jobs.sync_add
-    refs = [await chancy.push(job_of(func, "q", kwargs={"a": i, "b": 1})) for i in range(5)]
+    refs = [
+        await chancy.push(job_of(func, "q", kwargs={"a": i, "b": 1})) for i in range(5)
+    ]
     async with running_worker(chancy, queues=["q"]):
         done = await chancy.wait_for_jobs(refs, timeout=60)
     assert [j.state for j in done] == [QueuedJob.State.SUCCEEDED] * 5
@@ -44,8 +47,12 @@ async def test_default_queue_is_served_when_nothing_is_declared(chancy: Chancy) 
     assert done is not None and done.state == "succeeded"
 
 
-async def test_failure_is_recorded_and_retried_until_max_attempts(chancy: Chancy) -> None:
-    await declare(chancy, "q", "threaded", retry_settings={"backoff": 0.01, "backoff_jitter": 0})
+async def test_failure_is_recorded_and_retried_until_max_attempts(
+    chancy: Chancy,
+) -> None:
+    await declare(
+        chancy, "q", "threaded", retry_settings={"backoff": 0.01, "backoff_jitter": 0}
+    )
     ref = await chancy.push(job_of(jobs.fail_always, "q", max_attempts=3))
     async with running_worker(chancy, queues=["q"]):
         done = await chancy.wait_for_job(ref, timeout=60)
@@ -56,9 +63,13 @@ async def test_failure_is_recorded_and_retried_until_max_attempts(chancy: Chancy
     assert "Traceback" in done.errors[0]["traceback"]
 
 
-async def test_unknown_function_fails_that_job_and_others_continue(chancy: Chancy) -> None:
+async def test_unknown_function_fails_that_job_and_others_continue(
+    chancy: Chancy,
+) -> None:
     await declare(chancy, "q", "process", concurrency=2)
-    bad = await chancy.push(job_of(jobs.sync_add, "q").__class__(func="no_such_module.nope", queue="q"))
+    bad = await chancy.push(
+        job_of(jobs.sync_add, "q").__class__(func="no_such_module.nope", queue="q")
+    )
     good = await chancy.push(job_of(jobs.sync_add, "q", kwargs={"a": 1, "b": 1}))
     async with running_worker(chancy, queues=["q"]):
         bad_job = await chancy.wait_for_job(bad, timeout=60)
@@ -69,7 +80,9 @@ async def test_unknown_function_fails_that_job_and_others_continue(chancy: Chanc
     assert good_job is not None and good_job.state == "succeeded"
 
 
-async def test_sync_function_on_async_executor_fails_with_clear_error(chancy: Chancy) -> None:
+async def test_sync_function_on_async_executor_fails_with_clear_error(
+    chancy: Chancy,
+) -> None:
     await declare(chancy, "q", "async")
     ref = await chancy.push(job_of(jobs.sync_add, "q", kwargs={"a": 1, "b": 1}))
     async with running_worker(chancy, queues=["q"]):
@@ -100,7 +113,9 @@ async def test_async_job_gets_its_context_and_meta_is_saved(chancy: Chancy) -> N
     assert done.meta == {"note": "yo", "attempt": 1}
 
 
-async def test_clean_stop_leaves_no_claims_and_no_worker_row(chancy: Chancy, dsn: str) -> None:
+async def test_clean_stop_leaves_no_claims_and_no_worker_row(
+    chancy: Chancy, dsn: str
+) -> None:
     async with running_worker(chancy) as worker:
         workers = await chancy.get_all_workers()
         assert [w["worker_id"] for w in workers] == [worker.worker_id]

@@ -11,15 +11,14 @@ import textwrap
 import time
 from pathlib import Path
 
+import chancy_worker_jobs as jobs
 import psycopg
 import pytest
+from conftest import declare, held_claims, job_of, running_worker
 
 from chancy import Chancy
 from chancy.job import Limit, QueuedJob
 from chancy.queue import Queue
-
-import chancy_worker_jobs as jobs
-from conftest import declare, held_claims, job_of, running_worker
 
 HERE = Path(__file__).resolve().parent
 PYTHON_DIR = HERE.parents[2] / "python"
@@ -46,9 +45,14 @@ async def test_sigterm_mid_job_hands_the_job_back_and_holds_no_claims(
 ) -> None:
     await declare(chancy, "q", "process", concurrency=1)
     marker = tmp_path / "started"
-    ref = await chancy.push(job_of(
-        jobs.sync_sleep, "q", kwargs={"seconds": 120, "marker": str(marker)}, max_attempts=3
-    ))
+    ref = await chancy.push(
+        job_of(
+            jobs.sync_sleep,
+            "q",
+            kwargs={"seconds": 120, "marker": str(marker)},
+            max_attempts=3,
+        )
+    )
     script = textwrap.dedent(f"""
         import asyncio, sys
         sys.path[:0] = [{str(HERE)!r}, {str(PYTHON_DIR)!r}]
@@ -97,8 +101,10 @@ async def test_killed_listen_connection_is_replaced_and_wakes_the_worker(
             )
 
         async def relistening() -> bool:
-            lost = any("lost its notification connection" in r.getMessage()
-                       for r in caplog.records)
+            lost = any(
+                "lost its notification connection" in r.getMessage()
+                for r in caplog.records
+            )
             return lost and worker.listening.is_set()
 
         await asyncio.sleep(0.2)
@@ -116,8 +122,13 @@ async def test_killed_listen_connection_is_replaced_and_wakes_the_worker(
 async def test_process_child_that_exits_fails_its_job_and_the_worker_goes_on(
     chancy: Chancy,
 ) -> None:
-    await declare(chancy, "q", "process", concurrency=1,
-                  retry_settings={"backoff": 0.01, "backoff_jitter": 0})
+    await declare(
+        chancy,
+        "q",
+        "process",
+        concurrency=1,
+        retry_settings={"backoff": 0.01, "backoff_jitter": 0},
+    )
     poison = await chancy.push(job_of(jobs.exit_process, "q", max_attempts=2))
     killer = await chancy.push(job_of(jobs.kill_self, "q"))
     good = await chancy.push(job_of(jobs.sync_add, "q", kwargs={"a": 2, "b": 2}))
@@ -135,10 +146,14 @@ async def test_process_child_that_exits_fails_its_job_and_the_worker_goes_on(
 
 async def test_process_memory_limit_fails_the_job(chancy: Chancy) -> None:
     await declare(chancy, "q", "process", concurrency=1)
-    ref = await chancy.push(job_of(
-        jobs.allocate, "q", kwargs={"nbytes": 4_000_000_000},
-        limits=[Limit(Limit.Type.MEMORY, 1_000_000_000)],
-    ))
+    ref = await chancy.push(
+        job_of(
+            jobs.allocate,
+            "q",
+            kwargs={"nbytes": 4_000_000_000},
+            limits=[Limit(Limit.Type.MEMORY, 1_000_000_000)],
+        )
+    )
     async with running_worker(chancy, queues=["q"]):
         done = await chancy.wait_for_job(ref, timeout=60)
     assert done is not None and done.state == "failed"
@@ -147,14 +162,26 @@ async def test_process_memory_limit_fails_the_job(chancy: Chancy) -> None:
 
 @pytest.mark.parametrize(
     ("executor", "func"),
-    [("async", jobs.async_sleep), ("process", jobs.sync_sleep), ("process", jobs.async_sleep),
-     ("threaded", jobs.async_sleep), ("threaded", jobs.cooperative_sleep)],
+    [
+        ("async", jobs.async_sleep),
+        ("process", jobs.sync_sleep),
+        ("process", jobs.async_sleep),
+        ("threaded", jobs.async_sleep),
+        ("threaded", jobs.cooperative_sleep),
+    ],
 )
-async def test_time_limit_fails_the_job(chancy: Chancy, executor: str, func: object) -> None:
+async def test_time_limit_fails_the_job(
+    chancy: Chancy, executor: str, func: object
+) -> None:
     await declare(chancy, "q", executor, concurrency=1)
-    ref = await chancy.push(job_of(
-        func, "q", kwargs={"seconds": 60}, limits=[Limit(Limit.Type.TIME, 1)]  # type: ignore[arg-type]
-    ))
+    ref = await chancy.push(
+        job_of(
+            func,
+            "q",
+            kwargs={"seconds": 60},
+            limits=[Limit(Limit.Type.TIME, 1)],  # type: ignore[arg-type]
+        )
+    )
     async with running_worker(chancy, queues=["q"]):
         done = await chancy.wait_for_job(ref, timeout=60)
     assert done is not None and done.state == "failed"
@@ -165,9 +192,14 @@ async def test_threaded_sync_job_with_time_limit_but_no_context_is_refused(
     chancy: Chancy,
 ) -> None:
     await declare(chancy, "q", "threaded", concurrency=1)
-    ref = await chancy.push(job_of(
-        jobs.sync_sleep, "q", kwargs={"seconds": 60}, limits=[Limit(Limit.Type.TIME, 1)]
-    ))
+    ref = await chancy.push(
+        job_of(
+            jobs.sync_sleep,
+            "q",
+            kwargs={"seconds": 60},
+            limits=[Limit(Limit.Type.TIME, 1)],
+        )
+    )
     async with running_worker(chancy, queues=["q"]):
         done = await chancy.wait_for_job(ref, timeout=60)
     assert done is not None and done.state == "failed"
@@ -176,20 +208,31 @@ async def test_threaded_sync_job_with_time_limit_but_no_context_is_refused(
 
 @pytest.mark.parametrize(
     ("executor", "func"),
-    [("async", jobs.async_sleep), ("process", jobs.sync_sleep),
-     ("threaded", jobs.async_sleep)],
+    [
+        ("async", jobs.async_sleep),
+        ("process", jobs.sync_sleep),
+        ("threaded", jobs.async_sleep),
+    ],
 )
 async def test_cancelling_a_running_job_interrupts_it(
     chancy: Chancy, tmp_path: Path, executor: str, func: object
 ) -> None:
     await declare(chancy, "q", executor, concurrency=1)
     marker = tmp_path / "started"
-    ref = await chancy.push(job_of(
-        func, "q", kwargs={"seconds": 600, "marker": str(marker)}  # type: ignore[arg-type]
-    ))
-    follow = await chancy.push(job_of(
-        jobs.async_add if executor == "async" else jobs.sync_add, "q", kwargs={"a": 1, "b": 1}
-    ))
+    ref = await chancy.push(
+        job_of(
+            func,
+            "q",
+            kwargs={"seconds": 600, "marker": str(marker)},  # type: ignore[arg-type]
+        )
+    )
+    follow = await chancy.push(
+        job_of(
+            jobs.async_add if executor == "async" else jobs.sync_add,
+            "q",
+            kwargs={"a": 1, "b": 1},
+        )
+    )
     async with running_worker(chancy, queues=["q"]) as worker:
         await wait_for_file(marker)
         assert await chancy.cancel_job(ref)
@@ -210,11 +253,12 @@ async def test_heartbeat_stops_executions_the_worker_no_longer_holds(
 ) -> None:
     await declare(chancy, "q", "async", concurrency=1)
     marker = tmp_path / "started"
-    ref = await chancy.push(job_of(
-        jobs.async_sleep, "q", kwargs={"seconds": 600, "marker": str(marker)}
-    ))
-    async with running_worker(chancy, queues=["q"], heartbeat_interval=0.5,
-                              lease_seconds=30) as worker:
+    ref = await chancy.push(
+        job_of(jobs.async_sleep, "q", kwargs={"seconds": 600, "marker": str(marker)})
+    )
+    async with running_worker(
+        chancy, queues=["q"], heartbeat_interval=0.5, lease_seconds=30
+    ) as worker:
         await wait_for_file(marker)
         # Take the claim away behind the worker's back (no notification).
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
@@ -231,9 +275,11 @@ async def test_heartbeat_stops_executions_the_worker_no_longer_holds(
 
 async def test_worker_follows_queue_changes(chancy: Chancy) -> None:
     async with running_worker(chancy, queue_reload_interval=1.0) as worker:
+
         async def serves(name: str, yes: bool = True):  # type: ignore[no-untyped-def]
             async def check() -> bool:
                 return (name in worker.served_queues) == yes
+
             await wait_for(check, 30)
 
         # Created while running.
@@ -253,7 +299,9 @@ async def test_worker_follows_queue_changes(chancy: Chancy) -> None:
 
         # Changed executor: new jobs run on the new one.
         await chancy.declare(Queue("late", executor="threaded"))
-        sync_ref = await chancy.push(job_of(jobs.sync_add, "late", kwargs={"a": 1, "b": 2}))
+        sync_ref = await chancy.push(
+            job_of(jobs.sync_add, "late", kwargs={"a": 1, "b": 2})
+        )
         assert (await chancy.wait_for_job(sync_ref, timeout=30)).state == "succeeded"  # type: ignore[union-attr]
 
         # Tags that match no worker: no longer served.
@@ -269,9 +317,9 @@ async def test_worker_follows_queue_changes(chancy: Chancy) -> None:
 
 async def test_outcomes_are_written_in_batches(chancy: Chancy, dsn: str) -> None:
     await declare(chancy, "q", "async", concurrency=50)
-    refs = await chancy.push_many([
-        job_of(jobs.async_add, "q", kwargs={"a": i, "b": 1}) for i in range(300)
-    ])
+    refs = await chancy.push_many(
+        [job_of(jobs.async_add, "q", kwargs={"a": i, "b": 1}) for i in range(300)]
+    )
     calls = []
     async with running_worker(chancy, queues=["q"]) as worker:
         original = worker._write_batch
@@ -320,8 +368,11 @@ async def test_plugin_that_fails_is_restarted_and_leader_only_plugins_follow_lea
             finally:
                 LeaderOnly.running = False
 
-    async with Chancy(dsn, plugins=[Flaky(), LeaderOnly()], no_default_plugins=True) as app:
+    async with Chancy(
+        dsn, plugins=[Flaky(), LeaderOnly()], no_default_plugins=True
+    ) as app:
         async with running_worker(app) as worker:
+
             async def restarted() -> bool:
                 return Flaky.runs >= 3
 
