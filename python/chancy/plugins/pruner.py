@@ -117,13 +117,19 @@ class Pruner(Plugin):
     async def run(self, worker: Worker, chancy: Chancy) -> None:
         while True:
             started = time.monotonic()
+            term = worker.term
+            if term is None:
+                # Never act unfenced: this loop only runs while leading.
+                if await _sleep_unless_shutdown(worker, self.poll_interval):
+                    return
+                continue
             try:
-                deleted = await self.prune(chancy, term=worker.term)
+                deleted = await self.prune(chancy, term=term)
             except NotLeaderError as exc:
                 # Leadership steps this worker down within one poll.
                 log.warning(
                     "pruner: the database refused term %s: %s",
-                    worker.term,
+                    term,
                     exc,
                     extra={"worker_id": worker.worker_id},
                 )
