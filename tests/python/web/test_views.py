@@ -253,3 +253,24 @@ def test_passwords_are_checked_exactly() -> None:
         Credentials.resolve({"ops": ""}, None)
     with pytest.raises(ValueError, match="16 characters"):
         Credentials.resolve(None, "short")
+
+
+async def test_repeated_failed_logins_are_throttled(
+    client: httpx.AsyncClient, app: object
+) -> None:
+    csrf = csrf_of((await client.get("/login")).text)
+    for _ in range(10):
+        wrong = await client.post(
+            "/login", data={"username": USER, "password": "x", "csrf_token": csrf}
+        )
+        assert wrong.status_code == 401
+    refused = await client.post(
+        "/login", data={"username": USER, "password": PASSWORD, "csrf_token": csrf}
+    )
+    assert refused.status_code == 429
+    assert "Too many failed logins" in refused.text
+    api_refused = await client.post(
+        "/api/v1/login", json={"username": USER, "password": PASSWORD}
+    )
+    assert api_refused.status_code == 429
+    assert (await client.get("/")).status_code == 303

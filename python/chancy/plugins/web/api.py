@@ -23,7 +23,7 @@ from chancy.plugins.web.security import AUTH_SCOPE_KEY, app_root, new_csrf_token
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
-    from chancy.plugins.web.security import Credentials
+    from chancy.plugins.web.security import Credentials, LoginThrottle
 
 MAX_BULK: Final = 1000
 QUEUE_FIELDS: Final = frozenset(actions.QUEUE_DEFAULTS)
@@ -64,8 +64,15 @@ async def login(request: Request) -> Response:
     if not isinstance(username, str) or not isinstance(password, str):
         raise HTTPError(400, "username and password must be strings")
     credentials: Credentials = request.app.state.credentials
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = (request.client.host if request.client else "") + "|" + str(username)
+    wait = throttle.retry_after(client)
+    if wait:
+        raise HTTPError(429, f"too many failed logins; try again in {wait} s")
     if not credentials.check_password(username, password):
+        throttle.failed(client)
         raise HTTPError(401, "wrong username or password")
+    throttle.succeeded(client)
     request.session.clear()
     request.session.update({"user": username, "csrf": new_csrf_token()})
     return json_response({"user": username, "csrf_token": request.session["csrf"]})

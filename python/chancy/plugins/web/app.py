@@ -22,6 +22,7 @@ from chancy.plugins.web.common import HTTPError, from_database
 from chancy.plugins.web.security import (
     AuthMiddleware,
     Credentials,
+    LoginThrottle,
     SecurityHeadersMiddleware,
     route_path,
 )
@@ -120,4 +121,5 @@ def build_app(
     app.state.chancy = chancy
     app.state.credentials = creds
     app.state.templates = views.make_templates()
+    app.state.login_throttle = LoginThrottle()
     return app

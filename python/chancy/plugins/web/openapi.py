@@ -33,6 +33,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "No such queue or job",
         409: "The job's state does not allow this",
         415: "The body is not application/json",
+        429: "Too many failed logins from this address",
     }
     return {
         str(code): {
@@ -80,7 +81,10 @@ def openapi_spec(root_path: str = "") -> dict[str, Any]:
         "/api/v1/login": {
             "post": _op(
                 "Log in; sets the session cookie, returns the CSRF token",
-                {"200": _ok("Logged in", _ref("Session")), **_errors(400, 401, 415)},
+                {
+                    "200": _ok("Logged in", _ref("Session")),
+                    **_errors(400, 401, 415, 429),
+                },
                 requestBody=_body(
                     {
                         "type": "object",

@@ -9,10 +9,13 @@ the session's CSRF token in a hidden field, API calls in ``X-CSRF-Token``.
 
 from __future__ import annotations
 
+import collections
 import hmac
 import json
 import logging
+import math
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -84,6 +87,51 @@ class Credentials:
         if not self.token:
             return False
         return hmac.compare_digest(token.encode(), self.token.encode())
+
+
+class LoginThrottle:
+    """Refuses logins for a user name from a client address after too many
+    recent failures.
+
+    Counts failures per (address, user name) in this process over a sliding
+    ``window``; several processes serving the same users each keep their own
+    count.
+    """
+
+    def __init__(self, max_failures: int = 10, window: float = 300.0) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self._failures: dict[str, collections.deque[float]] = {}
+
+    def _recent(self, client: str, now: float) -> collections.deque[float]:
+        failures = self._failures.get(client)
+        if failures is None:
+            return collections.deque()
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        if not failures:
+            del self._failures[client]
+        return failures
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until ``client`` may try again; 0 if it may now."""
+        now = time.monotonic()
+        failures = self._recent(client, now)
+        if len(failures) < self.max_failures:
+            return 0
+        return max(1, math.ceil(failures[0] + self.window - now))
+
+    def failed(self, client: str) -> None:
+        now = time.monotonic()
+        if len(self._failures) > 10_000:
+            for stale in [
+                c for c, f in self._failures.items() if f[-1] <= now - self.window
+            ]:
+                del self._failures[stale]
+        self._failures.setdefault(client, collections.deque()).append(now)
+
+    def succeeded(self, client: str) -> None:
+        self._failures.pop(client, None)
 
 
 def new_csrf_token() -> str:

@@ -25,7 +25,7 @@ from chancy.plugins.web.security import (
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
-    from chancy.plugins.web.security import Credentials
+    from chancy.plugins.web.security import Credentials, LoginThrottle
 
 HERE: Final = Path(__file__).parent
 JOB_PAGE_SIZE: Final = 50
@@ -127,14 +127,28 @@ async def login(request: Request) -> Response:
     form = await request.form()
     username, password = form.get("username"), form.get("password")
     target = safe_next(str(form.get("next") or "/"))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = (request.client.host if request.client else "") + "|" + str(username)
+    wait = throttle.retry_after(client)
+    if wait:
+        return render(
+            request,
+            "login.html",
+            status=429,
+            next=target,
+            error=f"Too many failed logins; try again in {wait} s.",
+            has_users=bool(credentials.users),
+        )
     if (
         isinstance(username, str)
         and isinstance(password, str)
         and credentials.check_password(username, password)
     ):
+        throttle.succeeded(client)
         request.session.clear()
         request.session.update({"user": username, "csrf": new_csrf_token()})
         return redirect(app_root(request.scope) + target)
+    throttle.failed(client)
     return render(
         request,
         "login.html",
