@@ -20,7 +20,7 @@ async def main(dsn: str, queue: str, concurrency: int) -> None:
             Queue(queue, executor="async", concurrency=concurrency),
             upsert=True,
         )
-        async with Worker(chancy) as worker:
+        async with Worker(chancy, queues=[queue]) as worker:
             await worker.wait_for_shutdown()
 
 
