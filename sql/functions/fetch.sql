@@ -21,6 +21,8 @@
 --
 -- Errors: CH001 when the queue does not exist; 22023 when max_jobs < 1,
 -- lease_seconds <= 0 or worker_id is empty.
+--
+-- FETCH is an SQL keyword, so parameters are written "fetch".param here.
 
 CREATE OR REPLACE FUNCTION chancy.fetch(
     queue text,
