@@ -112,4 +112,4 @@ def test_pinned_vacuum_short(cluster: Cluster, tmp_path: Any) -> None:
 @pytest.mark.chaos
 @pytest.mark.timeout(600)
 def test_pinned_vacuum_long(cluster: Cluster, tmp_path: Any) -> None:
-    run(cluster, tmp_path, seconds=120)
+    run(cluster, tmp_path, seconds=60)
