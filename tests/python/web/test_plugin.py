@@ -127,3 +127,23 @@ def test_banner_says_where_and_how_to_log_in() -> None:
     assert TOKEN in banner
     with pytest.raises(ValueError, match="port"):
         Web(port=70000)
+
+
+async def test_demo_extension_serves_and_announces(
+    chancy: Chancy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chancy.plugins.web.demo import WebDemo
+
+    demo = WebDemo(port=0, linger=0.5)
+    [web] = demo.plugins()
+    await demo.setup(chancy)
+    task = asyncio.create_task(web.run(None, chancy))
+    await asyncio.wait_for(web.started.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await demo.report(chancy)
+    out = capsys.readouterr().out
+    assert out.count("Chancy dashboard: http://127.0.0.1:") == 2
+    assert "stays up for 0.5 s" in out
+    assert "user 'admin', password" in out
