@@ -53,8 +53,8 @@ BEGIN
             USING ERRCODE = 'CH005';
     END IF;
     IF declare_queue.polling_interval IS NULL OR NOT declare_queue.polling_interval > 0
-       OR declare_queue.polling_interval = 'Infinity' THEN
-        RAISE EXCEPTION 'invalid queue "%": polling_interval must be a positive number of seconds, got %',
+       OR declare_queue.polling_interval > 315360000 THEN
+        RAISE EXCEPTION 'invalid queue "%": polling_interval must be a positive number of seconds up to 315360000, got %',
             declare_queue.name, coalesce(declare_queue.polling_interval::text, 'NULL')
             USING ERRCODE = 'CH005';
     END IF;

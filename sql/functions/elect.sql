@@ -27,8 +27,8 @@ BEGIN
         RAISE EXCEPTION 'elect: worker_id must be a non-empty text'
             USING ERRCODE = '22023';
     END IF;
-    IF elect.ttl_seconds IS NULL OR NOT elect.ttl_seconds > 0 OR elect.ttl_seconds = 'Infinity' THEN
-        RAISE EXCEPTION 'elect: ttl_seconds must be a positive number, got %', coalesce(elect.ttl_seconds::text, 'NULL')
+    IF elect.ttl_seconds IS NULL OR NOT elect.ttl_seconds > 0 OR elect.ttl_seconds > 315360000 THEN
+        RAISE EXCEPTION 'elect: ttl_seconds must be a positive number of seconds up to 315360000 (ten years), got %', coalesce(elect.ttl_seconds::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
 

@@ -45,8 +45,8 @@ BEGIN
         RAISE EXCEPTION 'fetch: max_jobs must be at least 1, got %', coalesce("fetch".max_jobs::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
-    IF "fetch".lease_seconds IS NULL OR NOT "fetch".lease_seconds > 0 OR "fetch".lease_seconds = 'Infinity' THEN
-        RAISE EXCEPTION 'fetch: lease_seconds must be a positive number, got %', coalesce("fetch".lease_seconds::text, 'NULL')
+    IF "fetch".lease_seconds IS NULL OR NOT "fetch".lease_seconds > 0 OR "fetch".lease_seconds > 315360000 THEN
+        RAISE EXCEPTION 'fetch: lease_seconds must be a positive number of seconds up to 315360000 (ten years), got %', coalesce("fetch".lease_seconds::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
     IF "fetch".worker_id IS NULL OR "fetch".worker_id = '' THEN

@@ -31,13 +31,13 @@ BEGIN
         RAISE EXCEPTION 'heartbeat: worker_id must be a non-empty text'
             USING ERRCODE = '22023';
     END IF;
-    IF heartbeat.ttl_seconds IS NULL OR NOT heartbeat.ttl_seconds > 0 OR heartbeat.ttl_seconds = 'Infinity' THEN
-        RAISE EXCEPTION 'heartbeat: ttl_seconds must be a positive number, got %',
+    IF heartbeat.ttl_seconds IS NULL OR NOT heartbeat.ttl_seconds > 0 OR heartbeat.ttl_seconds > 315360000 THEN
+        RAISE EXCEPTION 'heartbeat: ttl_seconds must be a positive number of seconds up to 315360000 (ten years), got %',
             coalesce(heartbeat.ttl_seconds::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
-    IF heartbeat.lease_seconds IS NULL OR NOT heartbeat.lease_seconds > 0 OR heartbeat.lease_seconds = 'Infinity' THEN
-        RAISE EXCEPTION 'heartbeat: lease_seconds must be a positive number, got %',
+    IF heartbeat.lease_seconds IS NULL OR NOT heartbeat.lease_seconds > 0 OR heartbeat.lease_seconds > 315360000 THEN
+        RAISE EXCEPTION 'heartbeat: lease_seconds must be a positive number of seconds up to 315360000 (ten years), got %',
             coalesce(heartbeat.lease_seconds::text, 'NULL')
             USING ERRCODE = '22023';
     END IF;
