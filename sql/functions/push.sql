@@ -76,7 +76,7 @@ BEGIN
         RAISE EXCEPTION 'invalid job %: meta must be a JSON object, not %', push.func, jsonb_typeof(v_meta)
             USING ERRCODE = 'CH002';
     END IF;
-    v_problem := chancy._retry_settings_problem(v_meta -> 'retry_settings');
+    v_problem := chancy._retry_settings_problem(nullif(v_meta -> 'retry_settings', 'null'));
     IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION 'invalid job %: meta.retry_settings %', push.func, v_problem
             USING ERRCODE = 'CH002';
