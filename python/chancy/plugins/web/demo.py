@@ -67,9 +67,7 @@ class WebDemo:
         print(self.web.banner(), flush=True)
         if self.linger <= 0:
             return
-        print(
-            f"dashboard stays up for {self.linger:g} s (Ctrl-C to stop)", flush=True
-        )
+        print(f"dashboard stays up for {self.linger:g} s (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.web.serve(chancy), self.linger)
 
