@@ -64,14 +64,14 @@ async def ledger(chancy: Chancy, schedule: str) -> list[dt.datetime]:
     return [row[0] for row in rows]
 
 
-async def backdate(chancy: Chancy, name: str, seconds: float) -> None:
-    """Pretend the schedule's timing was set ``seconds`` ago (database clock)."""
+async def backdate(chancy: Chancy, *names: str, seconds: float) -> None:
+    """Pretend the schedules' timing was set ``seconds`` ago (database clock)."""
     await execute(
         chancy,
         "UPDATE chancy.cron_schedules AS s"
         " SET revised_at = now() - make_interval(secs => %s), next_run = NULL"
-        " WHERE s.name = %s",
-        (seconds, name),
+        " WHERE s.name = ANY(%s)",
+        (seconds, list(names)),
     )
 
 
