@@ -341,6 +341,13 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    # The demo is an application, so it may configure logging: job failures
+    # and worker problems show as one line each.
+    import logging
+
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s"
+    )
     try:
         asyncio.run(main())
     except KeyboardInterrupt:

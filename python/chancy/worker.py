@@ -124,6 +124,9 @@ _LISTEN = "LISTEN chancy_events"
 # execution holds while each call avoids a disk flush.
 _RELAXED_COMMIT = "SET LOCAL synchronous_commit TO off"
 
+#: Seconds plugin loops get to end by themselves once the worker stops.
+PLUGIN_STOP_GRACE = 5.0
+
 #: Largest number of outcomes written by one call.
 MAX_BATCH = 5000
 
@@ -721,14 +724,14 @@ class Worker:
                     )
         for name in list(self._runners):
             if name not in wanted:
-                runner = self._runners.pop(name)
+                gone = self._runners.pop(name)
                 log.info(
                     "worker %s stops serving queue %s",
                     self.worker_id,
                     name,
                     extra={"queue": name},
                 )
-                self._retire(runner)
+                self._retire(gone)
         for name, queue in wanted.items():
             self._warned_missing.discard(name)
             runner = self._runners.get(name)
@@ -1065,10 +1068,14 @@ class Worker:
         if left_tasks:
             await asyncio.wait(left_tasks, timeout=30)
 
-        # Stop plugins.
+        # Stop plugins: loops that watch shutdown_event get a few seconds to
+        # finish by themselves (the leadership plugin resigns), then the rest
+        # are cancelled.
         plugin_tasks = list(self._plugin_tasks.values()) + list(
             self._leader_tasks.values()
         )
+        if plugin_tasks:
+            await asyncio.wait(plugin_tasks, timeout=PLUGIN_STOP_GRACE)
         for task in plugin_tasks:
             task.cancel()
         if plugin_tasks:

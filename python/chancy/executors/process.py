@@ -226,7 +226,7 @@ class ProcessExecutor(Executor):
             raise ValueError("kill_grace must not be negative")
         self.max_jobs_per_child = max_jobs_per_child
         self.kill_grace = kill_grace
-        self._context = multiprocessing.get_context(start_method)
+        self._context: Any = multiprocessing.get_context(start_method)
         self._idle: list[_Child] = []
         self._children: set[_Child] = set()
         self._retiring: list[_Child] = []

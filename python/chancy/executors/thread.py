@@ -148,11 +148,10 @@ class ThreadedExecutor(Executor):
             raise
         if out.exc is None:
             return Outcome(result=out.value)
-        exc = out.exc
-        if isinstance(exc, TimeoutError) and not str(exc):
-            exc = TimeoutError(f"the job ran past its time limit of {time_limit} s")
-            return Outcome(exc=exc, error=error_record(exc, out.tb))
-        return Outcome(exc=exc, error=error_record(exc, out.tb))
+        err = out.exc
+        if isinstance(err, TimeoutError) and not str(err):
+            err = TimeoutError(f"the job ran past its time limit of {time_limit} s")
+        return Outcome(exc=err, error=error_record(err, out.tb))
 
     async def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -401,3 +401,15 @@ def test_worker_ids_differ_within_one_process(sync_chancy: Chancy) -> None:
     a, b = Worker(sync_chancy), Worker(sync_chancy)
     assert a.worker_id != b.worker_id
     assert str(os.getpid()) in a.worker_id
+
+
+async def test_worker_hosts_the_default_plugins_and_gains_leadership(dsn: str) -> None:
+    async with Chancy(dsn) as app:
+        assert "chancy.leadership" in app.plugins
+        ref = await app.push(job_of(jobs.sync_add, kwargs={"a": 1, "b": 2}))
+        async with running_worker(app) as worker:
+            done = await app.wait_for_job(ref, timeout=60)
+            assert done is not None and done.state == "succeeded"
+            await asyncio.wait_for(worker.is_leader.wait(), 60)
+            assert worker.term is not None
+        assert await app.get_leader() is None
