@@ -122,7 +122,8 @@ psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --dbname="$dsn" \
     --command="CREATE EXTENSION IF NOT EXISTS pgtap" >/dev/null
 
 set +e
-find "$root/tests/sql" -name '*.sql' | sort | xargs pg_prove --dbname="$dsn" --ext .sql
+# shellcheck disable=SC2046 # the test paths hold no spaces
+pg_prove --dbname="$dsn" --ext .sql $(find "$root/tests/sql" -name '*.sql' | sort)
 rc=$?
 set -e
 exit "$rc"
