@@ -87,3 +87,8 @@ def cpu_spin(seconds: float) -> int:
     while time.monotonic() < deadline:
         n += 1
     return n
+
+
+async def async_cpu_spin(seconds: float) -> int:
+    """Blocks the event loop (what async jobs must not do) to test heartbeats."""
+    return cpu_spin(seconds)

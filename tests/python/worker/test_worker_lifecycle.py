@@ -85,6 +85,41 @@ async def test_sigterm_mid_job_hands_the_job_back_and_holds_no_claims(
     assert await chancy.get_all_workers() == []
 
 
+async def test_second_sigterm_exits_at_once(
+    chancy: Chancy, dsn: str, tmp_path: Path
+) -> None:
+    await declare(chancy, "q", "process", concurrency=1)
+    marker = tmp_path / "started"
+    await chancy.push(
+        job_of(jobs.sync_sleep, "q", kwargs={"seconds": 300, "marker": str(marker)})
+    )
+    script = textwrap.dedent(f"""
+        import asyncio, sys
+        sys.path[:0] = [{str(HERE)!r}, {str(PYTHON_DIR)!r}]
+        from chancy import Chancy
+        from chancy.worker import Worker
+
+        async def main():
+            async with Chancy({dsn!r}, no_default_plugins=True) as chancy:
+                await Worker(chancy, queues=["q"], shutdown_timeout=600).start()
+
+        if __name__ == "__main__":
+            asyncio.run(main())
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        await wait_for_file(marker)
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1)
+        assert proc.poll() is None  # still waiting for the running job
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 128 + signal.SIGTERM
+
+
 async def test_killed_listen_connection_is_replaced_and_wakes_the_worker(
     chancy: Chancy, dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -413,3 +448,35 @@ async def test_worker_hosts_the_default_plugins_and_gains_leadership(dsn: str) -
             await asyncio.wait_for(worker.is_leader.wait(), 60)
             assert worker.term is not None
         assert await app.get_leader() is None
+
+
+async def test_heartbeat_keeps_the_lease_while_a_job_blocks_the_event_loop(
+    chancy: Chancy, dsn: str
+) -> None:
+    import threading
+
+    await declare(chancy, "q", "async", concurrency=1)
+    ref = await chancy.push(job_of(jobs.async_cpu_spin, "q", kwargs={"seconds": 8}))
+    stop = threading.Event()
+    recovered: list[object] = []
+
+    def recover_loop() -> None:
+        # Plays the recovery plugin: takes every job whose lease has expired.
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            while not stop.wait(0.5):
+                recovered.extend(
+                    conn.execute("SELECT id FROM chancy.recover()").fetchall()
+                )
+
+    thread = threading.Thread(target=recover_loop)
+    thread.start()
+    try:
+        async with running_worker(
+            chancy, queues=["q"], heartbeat_interval=0.5, lease_seconds=2
+        ):
+            done = await chancy.wait_for_job(ref, timeout=90)
+    finally:
+        stop.set()
+        await asyncio.to_thread(thread.join)
+    assert recovered == []
+    assert done is not None and done.state == "succeeded"
