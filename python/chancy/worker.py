@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import platform
@@ -605,8 +606,6 @@ class Worker:
             runner.wake.set()
 
     def _dispatch(self, payload: str) -> None:
-        import json
-
         try:
             event = json.loads(payload)
         except ValueError:
@@ -679,8 +678,6 @@ class Worker:
                     await self._queues_changed.wait()
 
     def _executor_key(self, queue: Queue) -> tuple[Any, ...]:
-        import json
-
         concurrency = self.concurrency or queue.concurrency
         return (
             queue.executor,

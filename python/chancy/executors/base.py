@@ -12,6 +12,7 @@ raises :class:`asyncio.CancelledError`.
 from __future__ import annotations
 
 import abc
+import functools
 import importlib
 import inspect
 import threading
@@ -155,6 +156,15 @@ def _is_queued_job_annotation(annotation: Any) -> bool:
 
 
 def context_parameters(func: Any) -> list[str]:
+    """Names of ``func``'s parameters annotated ``QueuedJob`` (cached per function)."""
+    try:
+        return list(_context_parameters(func))
+    except TypeError:  # an unhashable callable object
+        return list(_context_parameters.__wrapped__(func))
+
+
+@functools.lru_cache(maxsize=1024)
+def _context_parameters(func: Any) -> tuple[str, ...]:
     """Names of ``func``'s parameters annotated ``QueuedJob``.
 
     Works when the function's module uses ``from __future__ import
@@ -164,12 +174,12 @@ def context_parameters(func: Any) -> list[str]:
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
-        return []
+        return ()
     try:
         hints = typing.get_type_hints(func)
     except Exception:
         hints = {}
-    names = []
+    names: list[str] = []
     for name, param in signature.parameters.items():
         if param.kind not in (param.KEYWORD_ONLY, param.POSITIONAL_OR_KEYWORD):
             continue
@@ -178,7 +188,7 @@ def context_parameters(func: Any) -> list[str]:
             continue
         if _is_queued_job_annotation(annotation):
             names.append(name)
-    return names
+    return tuple(names)
 
 
 def call_kwargs(func: Any, job: QueuedJob) -> dict[str, Any]:
