@@ -8,6 +8,8 @@
 #   1. one psql session takes pg_advisory_lock(hashtext('chancy.install'));
 #      concurrent installs wait for it, then find nothing left to do;
 #   2. sql/bootstrap.sql creates schema chancy and the ledger chancy.migrations;
+#      if the ledger holds a version newer than the newest file here, the
+#      install stops with an error (no downgrade);
 #   3. each sql/migrations/NNNN_slug.sql whose version is not in the ledger,
 #      in version order, runs in its own transaction together with
 #      INSERT INTO chancy.migrations (version, name) VALUES (NNNN, 'NNNN_slug');
@@ -41,6 +43,15 @@ script() {
     line "SET client_min_messages = warning;"
     line "SELECT pg_advisory_lock(hashtext('chancy.install'));"
     line "\\i $(quote "$here/bootstrap.sql")"
+
+    # Refuse to downgrade: a database that has migrations these files do
+    # not know would get older functions loaded over a newer schema.
+    latest=0
+    for file in "$here"/migrations/[0-9][0-9][0-9][0-9]_*.sql; do
+        [ -e "$file" ] || continue
+        latest=$(basename "$file" | sed 's/_.*//; s/^0*//')
+    done
+    line "DO \$check\$ BEGIN IF (SELECT max(m.version) FROM chancy.migrations AS m) > ${latest:-0} THEN RAISE EXCEPTION 'this database is at Chancy schema version % but these files only know up to ${latest:-0}; install the newer Chancy instead', (SELECT max(m.version) FROM chancy.migrations AS m); END IF; END \$check\$;"
 
     for file in "$here"/migrations/[0-9][0-9][0-9][0-9]_*.sql; do
         [ -e "$file" ] || continue

@@ -9,8 +9,9 @@
 #
 # Before pg_prove it checks the installer itself, on databases of its own:
 # installing twice changes nothing, two installs started at once both
-# succeed, and an upgrade from the first migration gives the same catalogue
-# as a fresh install (compared with pg_dump --schema-only).
+# succeed, a schema newer than the files is refused, and an upgrade from the
+# first migration gives the same catalogue as a fresh install (compared
+# with pg_dump --schema-only).
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -104,6 +105,14 @@ applied=$(psql --no-psqlrc --quiet --tuples-only --no-align --dbname="$dsn_race"
     --command="SELECT count(*) = count(DISTINCT m.version) AND count(*) = $(ls "$root"/sql/migrations/[0-9][0-9][0-9][0-9]_*.sql | wc -l) FROM chancy.migrations AS m")
 [ "$applied" = t ] && r=ok || r=no
 check "after concurrent installs each migration is recorded once" "$r"
+
+# A database newer than these files is refused and left as it is.
+psql --no-psqlrc --quiet --dbname="$dsn_race" \
+    --command="INSERT INTO chancy.migrations (version, name) VALUES (9999, '9999_future')" >/dev/null
+catalogue "$dsn_race" >"$work/newer.sql"
+sh "$root/sql/install.sh" "$dsn_race" 2>/dev/null && r=no || r=ok
+catalogue "$dsn_race" | cmp -s "$work/newer.sql" - || r=no
+check "an install over a newer schema is refused and changes nothing" "$r"
 
 # An upgrade from the first migration gives the catalogue of a fresh install.
 dsn_up=$(new_db "${db}_upgrade")
