@@ -22,6 +22,10 @@
 -- Errors: CH001 when the queue does not exist; 22023 when max_jobs < 1,
 -- lease_seconds <= 0 or worker_id is empty.
 --
+-- Jobs scheduled in the future stay in jobs_fetch_idx and each fetch steps
+-- over those ranked ahead of the due ones, so a queue holding very many
+-- future jobs at high priority makes its fetches slower in proportion.
+--
 -- FETCH is an SQL keyword, so parameters are written "fetch".param here.
 
 CREATE OR REPLACE FUNCTION chancy.fetch(
