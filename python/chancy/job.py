@@ -130,9 +130,7 @@ class Job:
         if not isinstance(self.func, str) or not self.func:
             raise InvalidJobError(f"func must be a non-empty str, not {self.func!r}")
         if not isinstance(self.queue, str) or not self.queue:
-            raise InvalidJobError(
-                f"queue must be a non-empty str, not {self.queue!r}"
-            )
+            raise InvalidJobError(f"queue must be a non-empty str, not {self.queue!r}")
         if self.kwargs is None:
             object.__setattr__(self, "kwargs", {})
         if self.meta is None:
@@ -146,9 +144,7 @@ class Job:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidJobError(f"{name} must be an int, not {value!r}")
         if not -32768 <= self.priority <= 32767:
-            raise InvalidJobError(
-                f"priority {self.priority} is outside -32768..32767"
-            )
+            raise InvalidJobError(f"priority {self.priority} is outside -32768..32767")
         if not 1 <= self.max_attempts <= 1000:
             raise InvalidJobError(
                 f"max_attempts {self.max_attempts} is outside 1..1000"
@@ -261,7 +257,9 @@ class Job:
             "max_attempts": self.max_attempts,
             "unique_key": self.unique_key,
             "meta": _json.wrap(InvalidJobError, self.meta, "meta"),
-            "limits": _json.dumps([limit.serialize() for limit in self.limits], "limits"),
+            "limits": _json.dumps(
+                [limit.serialize() for limit in self.limits], "limits"
+            ),
         }
 
 
@@ -378,7 +376,4 @@ def as_job(value: Job | Callable[..., Any]) -> Job:
     candidate = getattr(value, "job", None)
     if isinstance(candidate, Job):
         return candidate
-    raise TypeError(
-        f"expected a Job or a function decorated with @job, not {value!r}"
-    )
-
+    raise TypeError(f"expected a Job or a function decorated with @job, not {value!r}")

@@ -89,7 +89,9 @@ class Queue:
         object.__setattr__(self, "retry_settings", dict(self.retry_settings or {}))
         for name in ("concurrency", "rate_limit", "rate_limit_window"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int)
+            ):
                 raise InvalidQueueError(f"{name} must be an int or None, not {value!r}")
         if (self.rate_limit is None) != (self.rate_limit_window is None):
             raise InvalidQueueError(
