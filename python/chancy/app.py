@@ -39,6 +39,7 @@ from chancy import migrate as _migrate
 from chancy.errors import (
     ConfigurationError,
     InvalidQueueError,
+    SchemaVersionError,
     UnknownQueueError,
     from_psycopg,
 )
@@ -260,6 +261,8 @@ class Chancy:
 
     async def __aenter__(self) -> Self:
         await self._open_pool()
+        if self.queues and await self._schema_is_current():
+            await self.declare_pending()
         return self
 
     async def __aexit__(
@@ -272,6 +275,8 @@ class Chancy:
 
     def __enter__(self) -> Self:
         self._open_sync_pool()
+        if self.queues and self._sync_schema_is_current():
+            self.sync_declare_pending()
         return self
 
     def __exit__(
@@ -405,12 +410,16 @@ class Chancy:
         async with await psycopg.AsyncConnection.connect(
             self.dsn, autocommit=True
         ) as conn:
-            return await _migrate.migrate(conn)
+            applied = await _migrate.migrate(conn)
+        await self.declare_pending()
+        return applied
 
     def sync_migrate(self) -> list[int]:
         """The blocking form of :meth:`migrate`."""
         with psycopg.Connection.connect(self.dsn, autocommit=True) as conn:
-            return _migrate.sync_migrate(conn)
+            applied = _migrate.sync_migrate(conn)
+        self.sync_declare_pending()
+        return applied
 
     async def schema_version(self) -> int | None:
         """The installed schema version, or ``None`` if Chancy is not installed."""
@@ -421,6 +430,25 @@ class Chancy:
         """The blocking form of :meth:`schema_version`."""
         with self.sync_connection() as conn:
             return _migrate.sync_schema_version(conn)
+
+    async def _schema_is_current(self) -> bool:
+        """Whether the installed schema is the one this Chancy knows.
+
+        Opening the application declares the queues given in ``plugins`` only
+        then; :meth:`migrate` declares them after installing the schema.
+        """
+        try:
+            await self.check_schema()
+        except SchemaVersionError:
+            return False
+        return True
+
+    def _sync_schema_is_current(self) -> bool:
+        try:
+            self.sync_check_schema()
+        except SchemaVersionError:
+            return False
+        return True
 
     async def check_schema(self) -> int:
         """Raise :class:`~chancy.errors.SchemaVersionError` (saying what to run)

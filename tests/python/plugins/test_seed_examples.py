@@ -164,12 +164,6 @@ def test_first_example_runs_a_worker_with_the_plugins_and_processes_jobs(
     assert "MAIN RETURNED" in output, output
 
 
-@pytest.mark.xfail(
-    reason="Queue objects given in plugins are declared when a Worker starts "
-    "(Chancy.declare_pending), not when `async with Chancy(...)` opens, so the "
-    "example as written, whose body is `...`, declares nothing",
-    strict=False,
-)
 def test_second_example_as_written_declares_its_queue_from_plugins(
     dsn: str, tmp_path: Path
 ) -> None:
