@@ -58,6 +58,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from chancy import _json
 from chancy.errors import ConfigurationError, from_psycopg
 from chancy.executors import Executor, Outcome, resolve_executor
 from chancy.job import QueuedJob
@@ -134,6 +135,47 @@ MAX_BATCH = 5000
 
 def _new_worker_id() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}"
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """Errors worth retrying later: the connection or the pool failed."""
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(
+        exc, (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout, OSError)
+    )
+
+
+def _clean_text(value: Any) -> Any:
+    """Text jsonb can hold: NUL characters are written as a visible escape."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\\x00")
+    return value
+
+
+def _error_payload(error: dict[str, Any] | None) -> dict[str, Any]:
+    """The error record of an outcome, with text jsonb can hold."""
+    record = dict(error or {})
+    for key in ("type", "message", "traceback"):
+        record[key] = _clean_text(str(record.get(key, "")))
+    return record
+
+
+def _meta_payload(job: QueuedJob) -> Jsonb | None:
+    """The job's meta to store, or None (keep the stored meta) if a change the
+    job made cannot be stored as JSON; the problem is logged."""
+    try:
+        _json.check(job.meta, "meta")
+    except ValueError as exc:
+        log.warning(
+            "job %s changed its meta to something that cannot be stored (%s); "
+            "the stored meta is kept",
+            job.id,
+            exc,
+            extra={"job_id": str(job.id), "queue": job.queue},
+        )
+        return None
+    return Jsonb(job.meta)
 
 
 def _db_error(exc: BaseException) -> BaseException:
@@ -956,46 +998,67 @@ class Worker:
                 delay = min(delay * 2, 10.0)
 
     async def _write_batch(self) -> None:
+        """Write up to MAX_BATCH outcomes: one complete and one fail call.
+
+        A call that fails for a reason other than the connection (the
+        database refused a value) is retried job by job, so one bad outcome
+        never holds back the others.
+        """
         batch = self._outbox[:MAX_BATCH]
-        done = [(j, o) for j, o in batch if o.exc is None]
-        failed = [(j, o) for j, o in batch if o.exc is not None]
-        accepted: set[uuid.UUID] = set()
-        try:
-            calls = []
-            if done:
-                calls.append(
-                    self._call(
-                        _COMPLETE,
-                        {
-                            "ids": [j.id for j, _ in done],
-                            "claims": [j.claim_id for j, _ in done],
-                            "metas": [Jsonb(j.meta) for j, _ in done],
-                        },
-                        relaxed=True,
-                    )
-                )
-            if failed:
-                calls.append(
-                    self._call(
-                        _FAIL,
-                        {
-                            "ids": [j.id for j, _ in failed],
-                            "claims": [j.claim_id for j, _ in failed],
-                            "errors": [Jsonb(o.error or {}) for _, o in failed],
-                            "metas": [Jsonb(j.meta) for j, _ in failed],
-                        },
-                        relaxed=True,
-                    )
-                )
-            results = await asyncio.gather(*calls)
-        except BaseException:
-            # Keep the batch; nothing of it was written (each call is atomic)
-            # unless one call succeeded, which the fence makes harmless to repeat.
-            raise
-        for rows in results:
-            accepted.update(row["id"] for row in rows)
-        del self._outbox[: len(batch)]
-        for job, _ in batch:
+        done = [item for item in batch if item[1].exc is None]
+        failed = [item for item in batch if item[1].exc is not None]
+        groups = [g for g in (done, failed) if g]
+        results = await asyncio.gather(
+            *(self._write_group(g) for g in groups), return_exceptions=True
+        )
+        written: set[int] = set()
+        problem: BaseException | None = None
+        for group, result in zip(groups, results, strict=True):
+            if isinstance(result, BaseException):
+                if _is_connection_error(result):
+                    problem = result
+                    continue
+                for item in group:
+                    await self._write_one(item, result)
+            written.update(id(item) for item in group)
+        self._outbox[:] = [item for item in self._outbox if id(item) not in written]
+        if problem is not None:
+            raise problem
+
+    async def _write_group(
+        self,
+        group: list[tuple[QueuedJob, Outcome]],
+        *,
+        keep_meta: bool = True,
+        error_override: dict[str, Any] | None = None,
+    ) -> None:
+        metas = [_meta_payload(job) if keep_meta else None for job, _ in group]
+        if group[0][1].exc is None and error_override is None:
+            rows = await self._call(
+                _COMPLETE,
+                {
+                    "ids": [j.id for j, _ in group],
+                    "claims": [j.claim_id for j, _ in group],
+                    "metas": metas,
+                },
+                relaxed=True,
+            )
+        else:
+            rows = await self._call(
+                _FAIL,
+                {
+                    "ids": [j.id for j, _ in group],
+                    "claims": [j.claim_id for j, _ in group],
+                    "errors": [
+                        Jsonb(error_override or _error_payload(o.error))
+                        for _, o in group
+                    ],
+                    "metas": metas,
+                },
+                relaxed=True,
+            )
+        accepted = {row["id"] for row in rows}
+        for job, _ in group:
             if job.id not in accepted:
                 log.warning(
                     "the outcome of job %s was refused: its claim is no longer "
@@ -1003,6 +1066,47 @@ class Worker:
                     job.id,
                     extra={"job_id": str(job.id), "queue": job.queue},
                 )
+
+    async def _write_one(
+        self, item: tuple[QueuedJob, Outcome], first_problem: BaseException
+    ) -> None:
+        """Write one outcome the batch could not: as is, then without its meta
+        change, then as a failure saying why; drop it only if all three fail."""
+        job = item[0]
+        attempts: list[dict[str, Any]] = [
+            {},
+            {"keep_meta": False},
+            {
+                "keep_meta": False,
+                "error_override": {
+                    "type": "OutcomeNotStored",
+                    "message": _clean_text(
+                        f"the database refused this job's outcome: {first_problem}"
+                    ),
+                    "traceback": "",
+                },
+            },
+        ]
+        for options in attempts:
+            try:
+                await self._write_group([item], **options)
+            except Exception as exc:
+                if _is_connection_error(exc):
+                    raise
+                log.warning(
+                    "the database refused the outcome of job %s (%s)",
+                    job.id,
+                    exc,
+                    extra={"job_id": str(job.id), "queue": job.queue},
+                )
+                continue
+            return
+        log.error(
+            "the outcome of job %s could not be written; it stays running until "
+            "this worker exits and recovery takes it",
+            job.id,
+            extra={"job_id": str(job.id), "queue": job.queue},
+        )
 
     async def _flush(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

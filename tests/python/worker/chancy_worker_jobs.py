@@ -92,3 +92,15 @@ def cpu_spin(seconds: float) -> int:
 async def async_cpu_spin(seconds: float) -> int:
     """Blocks the event loop (what async jobs must not do) to test heartbeats."""
     return cpu_spin(seconds)
+
+
+async def raise_nul() -> None:
+    raise ValueError("bad\x00byte")
+
+
+async def meta_unstorable(job: QueuedJob) -> None:
+    job.meta["handle"] = object()
+
+
+async def meta_nul(job: QueuedJob) -> None:
+    job.meta["note"] = "nul\x00here"

@@ -121,3 +121,24 @@ async def test_clean_stop_leaves_no_claims_and_no_worker_row(
         assert [w["worker_id"] for w in workers] == [worker.worker_id]
     assert await held_claims(dsn, worker.worker_id) == 0
     assert await chancy.get_all_workers() == []
+
+
+async def test_outcomes_jsonb_cannot_hold_are_stored_safely(chancy: Chancy) -> None:
+    await declare(chancy, "q", "async", concurrency=4)
+    refs = await chancy.push_many(
+        [
+            job_of(jobs.raise_nul, "q"),
+            job_of(jobs.meta_unstorable, "q", meta={"kept": 1}),
+            job_of(jobs.meta_nul, "q", meta={"kept": 2}),
+            job_of(jobs.async_add, "q", kwargs={"a": 1, "b": 1}),
+        ]
+    )
+    async with running_worker(chancy, queues=["q"]):
+        nul_error, unstorable, nul_meta, fine = await chancy.wait_for_jobs(
+            refs, timeout=60
+        )
+    assert nul_error.state == "failed"
+    assert nul_error.errors[-1]["message"] == "bad\\x00byte"
+    assert (unstorable.state, unstorable.meta) == ("succeeded", {"kept": 1})
+    assert (nul_meta.state, nul_meta.meta) == ("succeeded", {"kept": 2})
+    assert fine.state == "succeeded"
