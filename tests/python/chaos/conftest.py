@@ -3,9 +3,9 @@
 - Tests marked ``chaos`` (the long forms) run only when the ``-m``
   expression names ``chaos`` (``make chaos``); ``make test`` runs the short
   forms, which carry no mark.
-- Every scenario appends its summary line (``chaos: jobs=...``) to
-  ``harness.REPORT``; the lines are printed at the end of the session, after
-  pytest's own summary, so ``make chaos`` ends with them.
+- Every scenario appends its summary line to ``harness.REPORT``; the lines
+  are printed after pytest's own closing line, the main scenario's
+  ``chaos: jobs=...`` line last, so ``make chaos`` ends with it.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
-    # The per-scenario details first, the one `chaos:` line of the main
-    # scenario last.
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # After pytest's own closing line: the per-scenario details first, then
+    # the one `chaos:` line of the main scenario, last of all.
     details = [line for line in REPORT if not line.startswith("chaos: ")]
     mains = [line for line in REPORT if line.startswith("chaos: ")]
     for line in details + mains:
-        terminalreporter.write_line(line)
+        print(line, flush=True)
