@@ -8,8 +8,10 @@ import psycopg
 
 _FINGERPRINT = """
 SELECT (SELECT count(*) FROM chancy.jobs),
-       (SELECT md5(coalesce(string_agg(j::text, '|' ORDER BY j.id), '')) FROM chancy.jobs AS j),
-       (SELECT md5(coalesce(string_agg(q::text, '|' ORDER BY q.name), '')) FROM chancy.queues AS q),
+       (SELECT md5(coalesce(string_agg(j::text, '|' ORDER BY j.id), ''))
+          FROM chancy.jobs AS j),
+       (SELECT md5(coalesce(string_agg(q::text, '|' ORDER BY q.name), ''))
+          FROM chancy.queues AS q),
        (SELECT md5(coalesce(string_agg(s::text, '|' ORDER BY s.name), ''))
           FROM chancy.cron_schedules AS s)
 """

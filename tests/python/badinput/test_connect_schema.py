@@ -11,13 +11,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from chaos.chaos_jobs import SIDE_TABLE
+from chaos.cluster import Cluster, install
+from chaos.harness import Fleet, query, query_retry, wait_until
 
 from chancy import Chancy, Worker
 from chancy.errors import ChancyError, SchemaVersionError
 from chancy.migrate import EXPECTED_VERSION
-from chaos.chaos_jobs import SIDE_TABLE
-from chaos.cluster import Cluster, install
-from chaos.harness import Fleet, query, query_retry, wait_until
 
 from ._helpers import fingerprint, seed
 
@@ -25,14 +25,19 @@ from ._helpers import fingerprint, seed
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from chancy.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 @pytest.mark.parametrize(
     ("dsn", "says"),
-    [("this is not a dsn", "DSN is not valid"),
-     ("postgresql://postgres@127.0.0.1:1/nothing", "cannot connect")],
+    [
+        ("this is not a dsn", "DSN is not valid"),
+        ("postgresql://postgres@127.0.0.1:1/nothing", "cannot connect"),
+    ],
 )
 def test_cli_bad_dsn(dsn: str, says: str) -> None:
     done = _cli("--dsn", dsn, "queue", "list")
@@ -70,8 +75,10 @@ async def test_schema_missing(empty_dsn: str) -> None:
 async def test_schema_newer_than_package(dsn: str) -> None:
     newer = EXPECTED_VERSION + 97
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("INSERT INTO chancy.migrations (version, name) VALUES (%s, %s)",
-                     (newer, f"{newer:04d}_from_the_future"))
+        conn.execute(
+            "INSERT INTO chancy.migrations (version, name) VALUES (%s, %s)",
+            (newer, f"{newer:04d}_from_the_future"),
+        )
     before = seed(dsn)
     async with Chancy(dsn, no_default_plugins=True) as chancy:
         with pytest.raises(SchemaVersionError, match=str(newer)):
@@ -86,8 +93,10 @@ async def test_schema_newer_than_package(dsn: str) -> None:
 
 
 def _push(dsn: str, n: int) -> Any:
-    rows = query_retry(dsn, "SELECT chancy.push(func => 'chaos_jobs.quick',"
-                            " queue => 'q', kwargs => '{}')")
+    rows = query_retry(
+        dsn,
+        "SELECT chancy.push(func => 'chaos_jobs.quick', queue => 'q', kwargs => '{}')",
+    )
     return rows[0][0]
 
 
@@ -113,19 +122,27 @@ def test_server_down_at_start_then_going_away(tmp_path: Path) -> None:
         assert install(staging).returncode == 0
         with psycopg.connect(staging, autocommit=True) as conn:
             conn.execute(SIDE_TABLE)
-            conn.execute("SELECT chancy.declare_queue(name => 'q', executor => 'async',"
-                         " polling_interval => 0.5)")
+            conn.execute(
+                "SELECT chancy.declare_queue(name => 'q', executor => 'async',"
+                " polling_interval => 0.5)"
+            )
         query(cluster.dsn(), "ALTER DATABASE staging RENAME TO app")
         first = _push(dsn, 1)
-        wait_until(lambda: _state(dsn, first) == "succeeded", 90,
-                   "the first job to run once the server is up\n" + fleet.logs())
+        wait_until(
+            lambda: _state(dsn, first) == "succeeded",
+            90,
+            "the first job to run once the server is up\n" + fleet.logs(),
+        )
 
         cluster.stop()
         time.sleep(3)
         cluster.start()
         second = _push(dsn, 2)
-        wait_until(lambda: _state(dsn, second) == "succeeded", 90,
-                   "a job to run after the server came back\n" + fleet.logs())
+        wait_until(
+            lambda: _state(dsn, second) == "succeeded",
+            90,
+            "a job to run after the server came back\n" + fleet.logs(),
+        )
         assert not fleet.dead()
         assert _state(dsn, first) == "succeeded"
         ran = query(dsn, "SELECT count(*) FROM public.chaos_executions")[0][0]

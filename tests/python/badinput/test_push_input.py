@@ -1,4 +1,4 @@
-"""Bad input to a push: each a clear error naming the problem, nothing stored changed."""
+"""Bad input to a push: a clear error naming the problem; nothing stored changes."""
 
 from __future__ import annotations
 
@@ -42,7 +42,11 @@ async def test_unknown_queue(chancy: Chancy, dsn: str, before: tuple[Any, ...]) 
     ],
 )
 async def test_kwargs_json_cannot_hold(
-    chancy: Chancy, dsn: str, before: tuple[Any, ...], kwargs: dict[Any, Any], names: str
+    chancy: Chancy,
+    dsn: str,
+    before: tuple[Any, ...],
+    kwargs: dict[Any, Any],
+    names: str,
 ) -> None:
     with pytest.raises(InvalidJobError) as caught:
         await chancy.push(Job(func="a.b", kwargs=kwargs))
@@ -71,7 +75,8 @@ async def test_nul_in_json(
     strict=True,
     reason="a NUL character in func, queue or unique_key reaches Postgres and comes "
     "back as a raw psycopg DataError ('PostgreSQL text fields cannot contain NUL "
-    "(0x00) bytes') instead of InvalidJobError naming the field; Job() should refuse it",
+    "(0x00) bytes') instead of InvalidJobError naming the field; Job() should "
+    "refuse it",
 )
 @pytest.mark.parametrize("field", ["func", "queue", "unique_key"])
 async def test_nul_in_text_fields(
@@ -85,7 +90,9 @@ async def test_nul_in_text_fields(
         assert fingerprint(dsn) == before
 
 
-async def test_megabyte_kwargs_round_trip(chancy: Chancy, dsn: str, before: Any) -> None:
+async def test_megabyte_kwargs_round_trip(
+    chancy: Chancy, dsn: str, before: Any
+) -> None:
     """1 MB of kwargs is stored and read back unchanged (jsonb holds up to 255 MB;
     Chancy sets no lower limit, and the NOTIFY payload never carries kwargs)."""
     big = {"blob": "y" * (1 << 20), "list": list(range(1000))}
@@ -98,8 +105,13 @@ async def test_megabyte_kwargs_round_trip(chancy: Chancy, dsn: str, before: Any)
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("priority", 32768), ("priority", -32769), ("max_attempts", 0),
-     ("max_attempts", 1001), ("max_attempts", -1)],
+    [
+        ("priority", 32768),
+        ("priority", -32769),
+        ("max_attempts", 0),
+        ("max_attempts", 1001),
+        ("max_attempts", -1),
+    ],
 )
 async def test_out_of_range(
     chancy: Chancy, dsn: str, before: tuple[Any, ...], field: str, value: int
@@ -111,15 +123,19 @@ async def test_out_of_range(
         with pytest.raises(psycopg.Error) as caught:
             conn.execute(
                 "SELECT chancy.push(func => 'a.b', priority => %s, max_attempts => %s)",
-                (value if field == "priority" else 0,
-                 value if field == "max_attempts" else 1),
+                (
+                    value if field == "priority" else 0,
+                    value if field == "max_attempts" else 1,
+                ),
             )
     assert caught.value.sqlstate == "CH002"
     assert field in str(caught.value)
     assert fingerprint(dsn) == before
 
 
-async def test_naive_scheduled_at(chancy: Chancy, dsn: str, before: tuple[Any, ...]) -> None:
+async def test_naive_scheduled_at(
+    chancy: Chancy, dsn: str, before: tuple[Any, ...]
+) -> None:
     with pytest.raises(InvalidJobError, match="scheduled_at"):
         await chancy.push(Job(func="a.b", scheduled_at=dt.datetime(2030, 1, 1)))
     with pytest.raises(InvalidJobError, match="scheduled_at"):
@@ -127,13 +143,17 @@ async def test_naive_scheduled_at(chancy: Chancy, dsn: str, before: tuple[Any, .
     assert fingerprint(dsn) == before
 
 
-async def test_push_many_raw_json_refused_whole(dsn: str, before: tuple[Any, ...]) -> None:
+async def test_push_many_raw_json_refused_whole(
+    dsn: str, before: tuple[Any, ...]
+) -> None:
     """push_many from SQL: one bad element refuses the batch, naming its place."""
     payload = [{"func": "a.b"}, {"func": "a.b", "priority": "high"}]
     with psycopg.connect(dsn, autocommit=True) as conn:
         with pytest.raises(psycopg.Error) as caught:
-            conn.execute("SELECT * FROM chancy.push_many(jobs => %s::jsonb)",
-                         (json.dumps(payload),))
+            conn.execute(
+                "SELECT * FROM chancy.push_many(jobs => %s::jsonb)",
+                (json.dumps(payload),),
+            )
     assert caught.value.sqlstate == "CH002"
     assert "priority" in str(caught.value)
     assert fingerprint(dsn) == before

@@ -35,7 +35,11 @@ def before(dsn: str) -> tuple[Any, ...]:
     ],
 )
 async def test_invalid_cron(
-    chancy: Chancy, dsn: str, before: tuple[Any, ...], expression: str, timezone: str,
+    chancy: Chancy,
+    dsn: str,
+    before: tuple[Any, ...],
+    expression: str,
+    timezone: str,
     named: str,
 ) -> None:
     with pytest.raises(InvalidScheduleError) as caught:

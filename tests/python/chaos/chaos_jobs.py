@@ -71,7 +71,9 @@ async def _record(job: QueuedJob, func: str) -> None:
             delay = min(delay * 2, 2.0)
 
 
-async def work(job: QueuedJob, n: int = 0, low: float = 0.01, high: float = 0.1) -> None:
+async def work(
+    job: QueuedJob, n: int = 0, low: float = 0.01, high: float = 0.1
+) -> None:
     """A job of the main scenario: record the execution, then work a while."""
     await _record(job, "work")
     await asyncio.sleep(random.uniform(low, high))

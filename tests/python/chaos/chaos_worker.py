@@ -35,7 +35,9 @@ class _EarlierRelease(Chancy):
     async def check_schema(self) -> int:
         version = await self.schema_version()
         if version is None or version < self.expected:
-            raise RuntimeError(f"schema version {version} is older than {self.expected}")
+            raise RuntimeError(
+                f"schema version {version} is older than {self.expected}"
+            )
         return version
 
 
@@ -51,11 +53,15 @@ async def main() -> None:
 
     logging.basicConfig(
         level=logging.WARNING,
-        format=f"%(asctime)s {args.name}[%(process)d] %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s {args.name}[%(process)d] %(levelname)s "
+        "%(name)s: %(message)s",
     )
     sep = "&" if "?" in args.dsn else "?"
     dsn = f"{args.dsn}{sep}application_name={args.name}"
-    plugins: list[Plugin] = [Leadership(poll_interval=0.5, timeout=2), Recovery(poll_interval=0.5)]
+    plugins: list[Plugin] = [
+        Leadership(poll_interval=0.5, timeout=2),
+        Recovery(poll_interval=0.5),
+    ]
     if args.cron:
         from chancy.plugins.cron import Cron
 
@@ -64,8 +70,9 @@ async def main() -> None:
     if args.schema_version is not None:
         _EarlierRelease.expected = args.schema_version
         cls = _EarlierRelease
-    async with cls(dsn, plugins=plugins, no_default_plugins=True,
-                   max_connection_pool_size=6) as chancy:
+    async with cls(
+        dsn, plugins=plugins, no_default_plugins=True, max_connection_pool_size=6
+    ) as chancy:
         worker = Worker(
             chancy,
             worker_id=f"{args.name}-{os.getpid()}",

@@ -74,8 +74,15 @@ class Cluster:
             owner = pwd.getpwnam("postgres")
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
         self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "--no-sync", "-E", "UTF8",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
         )
         self.restarts = 0
 
@@ -84,8 +91,12 @@ class Cluster:
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         done = subprocess.run(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            timeout=timeout, check=False,
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         if done.returncode != 0:
             raise RuntimeError(f"{tool} {' '.join(args)} failed:\n{done.stdout}")
@@ -104,8 +115,17 @@ class Cluster:
             f"-c max_connections={self.max_connections} -c shared_buffers=64MB"
         )
         self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-            "-o", options, "start",
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
         )
         deadline = time.monotonic() + 30
         while not answers(self.dsn()):
@@ -115,8 +135,19 @@ class Cluster:
 
     def restart(self) -> None:
         """``pg_ctl restart -m fast``: every connection is cut."""
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast",
-                  "-w", "-t", "60", "restart")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        )
         self.restarts += 1
         deadline = time.monotonic() + 30
         while not answers(self.dsn()):
@@ -143,6 +174,9 @@ def install(dsn: str) -> subprocess.CompletedProcess[str]:
     repo = Path(__file__).resolve().parents[3]
     return subprocess.run(
         ["sh", str(repo / "sql" / "install.sh"), dsn],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
         check=False,
     )

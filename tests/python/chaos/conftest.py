@@ -29,7 +29,9 @@ def cluster() -> Iterator[Cluster]:
         made.destroy()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     if "chaos" in (config.option.markexpr or ""):
         return
     skip = pytest.mark.skip(reason="the long chaos form runs with `make chaos`")

@@ -26,7 +26,9 @@ REPORT: list[str] = []
 
 
 class Proc:
-    def __init__(self, popen: subprocess.Popen[bytes], log: IO[bytes], path: Path) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes], log: IO[bytes], path: Path
+    ) -> None:
         self.popen = popen
         self.log = log
         self.path = path
@@ -73,10 +75,17 @@ class Fleet:
         }
         popen = subprocess.Popen(
             [
-                sys.executable, str(HERE / "chaos_worker.py"), self.dsn,
-                self.name(index), self.queue, str(self.concurrency), *self.extra,
+                sys.executable,
+                str(HERE / "chaos_worker.py"),
+                self.dsn,
+                self.name(index),
+                self.queue,
+                str(self.concurrency),
+                *self.extra,
             ],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         self.started += 1
         self.procs[index] = Proc(popen, log, path)
@@ -144,14 +153,18 @@ def wait_until(predicate, timeout: float, what: str, every: float = 0.2):  # typ
         time.sleep(every)
 
 
-def query(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def query(
+    dsn: str, sql: str, params: tuple[object, ...] = ()
+) -> list[tuple[object, ...]]:
     """One autocommit query on a fresh connection (survives server restarts)."""
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
         cur = conn.execute(sql, params)  # type: ignore[arg-type]
         return list(cur.fetchall()) if cur.description else []
 
 
-def query_retry(dsn: str, sql: str, params: tuple[object, ...] = (), timeout: float = 60):  # type: ignore[no-untyped-def]
+def query_retry(
+    dsn: str, sql: str, params: tuple[object, ...] = (), timeout: float = 60
+):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while True:
         try:

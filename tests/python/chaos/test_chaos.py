@@ -35,7 +35,7 @@ WORKERS = 4
 KILL_EVERY = 2.0
 
 
-def _prepare(cluster: Cluster, jobs: int) -> str:
+def _prepare(cluster: Cluster, jobs: int, low: float, high: float) -> str:
     dsn = cluster.create_database("chaos")
     done = install(dsn)
     assert done.returncode == 0, done.stdout
@@ -44,18 +44,26 @@ def _prepare(cluster: Cluster, jobs: int) -> str:
         conn.execute(
             "SELECT chancy.declare_queue(name => %s, executor => 'async',"
             " polling_interval => 0.5, retry_settings => %s::jsonb)",
-            (QUEUE, json.dumps({"backoff": 0.2, "backoff_factor": 1,
-                                "backoff_jitter": 0})),
+            (
+                QUEUE,
+                json.dumps({"backoff": 0.2, "backoff_factor": 1, "backoff_jitter": 0}),
+            ),
         )
         batch = 1000
         for start in range(0, jobs, batch):
             payload = [
-                {"func": "chaos_jobs.work", "queue": QUEUE, "max_attempts": 100,
-                 "kwargs": {"n": n}}
+                {
+                    "func": "chaos_jobs.work",
+                    "queue": QUEUE,
+                    "max_attempts": 100,
+                    "kwargs": {"n": n, "low": low, "high": high},
+                }
                 for n in range(start, min(start + batch, jobs))
             ]
-            conn.execute("SELECT count(*) FROM chancy.push_many(jobs => %s::jsonb)",
-                         (json.dumps(payload),))
+            conn.execute(
+                "SELECT count(*) FROM chancy.push_many(jobs => %s::jsonb)",
+                (json.dumps(payload),),
+            )
     return dsn
 
 
@@ -70,14 +78,27 @@ def _listen_backends(dsn: str) -> list[tuple[int, str]]:
 
 
 def _progress(dsn: str) -> dict[str, int]:
-    rows = query_retry(dsn, "SELECT state, count(*) FROM chancy.jobs"
-                            " WHERE queue = %s GROUP BY state", (QUEUE,))
+    rows = query_retry(
+        dsn,
+        "SELECT state, count(*) FROM chancy.jobs WHERE queue = %s GROUP BY state",
+        (QUEUE,),
+    )
     return {str(s): int(n) for s, n in rows}
 
 
-def run_scenario(cluster: Cluster, tmp_path: Any, jobs: int, budget: float) -> dict[str, Any]:
-    dsn = _prepare(cluster, jobs)
-    fleet = Fleet(dsn, tmp_path, queue=QUEUE, size=WORKERS, concurrency=16)
+def run_scenario(
+    cluster: Cluster,
+    tmp_path: Any,
+    *,
+    jobs: int,
+    budget: float,
+    concurrency: int,
+    low: float,
+    high: float,
+) -> dict[str, Any]:
+    """Run the scenario; each job works ``low``..``high`` seconds."""
+    dsn = _prepare(cluster, jobs, low, high)
+    fleet = Fleet(dsn, tmp_path, queue=QUEUE, size=WORKERS, concurrency=concurrency)
     events: dict[str, Any] = {"terminated": None, "relistened": False}
     began = time.monotonic()
     fleet.start_all()
@@ -120,7 +141,8 @@ def run_scenario(cluster: Cluster, tmp_path: Any, jobs: int, budget: float) -> d
             pid, name, _ = events["terminated"]
             wait_until(
                 lambda: any(n == name and p != pid for p, n in _listen_backends(dsn)),
-                60, f"{name} to listen again",
+                60,
+                f"{name} to listen again",
             )
             events["relistened"] = True
     finally:
@@ -130,18 +152,26 @@ def run_scenario(cluster: Cluster, tmp_path: Any, jobs: int, budget: float) -> d
 
 
 def _verify(
-    dsn: str, jobs: int, fleet: Fleet, cluster: Cluster, elapsed: float,
+    dsn: str,
+    jobs: int,
+    fleet: Fleet,
+    cluster: Cluster,
+    elapsed: float,
     events: dict[str, Any],
 ) -> dict[str, Any]:
-    rows = query(dsn, "SELECT id, state, attempts, errors FROM chancy.jobs"
-                      " WHERE queue = %s", (QUEUE,))
+    rows = query(
+        dsn,
+        "SELECT id, state, attempts, errors FROM chancy.jobs WHERE queue = %s",
+        (QUEUE,),
+    )
     states = collections.Counter(str(r[1]) for r in rows)
     lost = jobs - states["succeeded"]
     stuck = states["running"]
     executions: dict[Any, list[tuple[Any, int]]] = collections.defaultdict(list)
     for job_id, claim_id, attempt in query(
-        dsn, "SELECT job_id, claim_id, attempt FROM public.chaos_executions"
-             " WHERE func = 'work'"
+        dsn,
+        "SELECT job_id, claim_id, attempt FROM public.chaos_executions"
+        " WHERE func = 'work'",
     ):
         executions[job_id].append((claim_id, int(attempt)))  # type: ignore[call-overload]
 
@@ -156,17 +186,22 @@ def _verify(
         if not runs:
             never_ran.append(job_id)
             continue
-        lost_attempts = {e.get("attempt") for e in errors if e.get("type") == "WorkerLost"}
+        lost_attempts = {
+            e.get("attempt") for e in errors if e.get("type") == "WorkerLost"
+        }
         error_types.update(str(e.get("type")) for e in errors)
         duplicated += len(runs) - 1
         for _claim, attempt in runs:
             if attempt != attempts and attempt not in lost_attempts:
                 unexplained.append((job_id, attempt, attempts, errors))
 
-    line = (f"chaos: jobs={jobs} kills={fleet.kills} restarts={cluster.restarts} "
-            f"lost={lost} stuck={stuck} duplicated={duplicated}")
+    line = (
+        f"chaos: jobs={jobs} kills={fleet.kills} restarts={cluster.restarts} "
+        f"lost={lost} stuck={stuck} duplicated={duplicated}"
+    )
     REPORT.append(
-        f"chaos detail: jobs={jobs} elapsed={elapsed:.0f}s worker_starts={fleet.started} "
+        f"chaos detail: jobs={jobs} elapsed={elapsed:.0f}s "
+        f"worker_starts={fleet.started} "
         f"listen_cut={'yes' if events['terminated'] else 'no'} "
         f"relistened={'yes' if events['relistened'] else 'no'} "
         f"jobs_rerun={sum(1 for r in executions.values() if len(r) > 1)} "
@@ -194,12 +229,15 @@ def _verify(
 
 def test_chaos_short(cluster: Cluster, tmp_path: Any) -> None:
     """1,000 jobs: the form that runs in ``make test``."""
-    run_scenario(cluster, tmp_path, jobs=1000, budget=150)
+    run_scenario(
+        cluster, tmp_path, jobs=1000, budget=150, concurrency=4, low=0.1, high=0.5
+    )
 
 
 @pytest.mark.chaos
 @pytest.mark.timeout(900)
 def test_chaos_long(cluster: Cluster, tmp_path: Any) -> None:
     """10,000 jobs: the form ``make chaos`` runs."""
-    run_scenario(cluster, tmp_path, jobs=10_000, budget=600)
-
+    run_scenario(
+        cluster, tmp_path, jobs=10_000, budget=600, concurrency=16, low=0.01, high=0.1
+    )

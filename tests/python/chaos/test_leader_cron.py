@@ -30,8 +30,11 @@ POLL = 0.5
 
 
 def _leader(dsn: str) -> tuple[str, int, dt.datetime, dt.datetime] | None:
-    rows = query(dsn, "SELECT worker_id, term, elected_at, expires_at FROM chancy.leader"
-                      " WHERE expires_at > now()")
+    rows = query(
+        dsn,
+        "SELECT worker_id, term, elected_at, expires_at FROM chancy.leader"
+        " WHERE expires_at > now()",
+    )
     return tuple(rows[0]) if rows else None  # type: ignore[return-value]
 
 
@@ -40,9 +43,11 @@ async def _schedule(dsn: str) -> None:
 
     async with Chancy(dsn, no_default_plugins=True) as chancy:
         await Cron.schedule(
-            chancy, "* * * * * *",
+            chancy,
+            "* * * * * *",
             Job(func="chaos_jobs.tick", queue="cron", max_attempts=10),
-            name="every-second", missed="all",
+            name="every-second",
+            missed="all",
         )
 
 
@@ -53,25 +58,43 @@ def run(cluster: Cluster, tmp_path: Any, kills: int, settle: float) -> None:
     assert done.returncode == 0, done.stdout
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(SIDE_TABLE)
-        conn.execute("SELECT chancy.declare_queue(name => 'cron', executor => 'async',"
-                     " polling_interval => 0.5)")
+        conn.execute(
+            "SELECT chancy.declare_queue(name => 'cron', executor => 'async',"
+            " polling_interval => 0.5)"
+        )
     asyncio.run(_schedule(dsn))
-    fleet = Fleet(dsn, tmp_path, queue="cron", size=3, concurrency=4, prefix="lead-w",
-                  extra=("--cron",))
+    fleet = Fleet(
+        dsn,
+        tmp_path,
+        queue="cron",
+        size=3,
+        concurrency=4,
+        prefix="lead-w",
+        extra=("--cron",),
+    )
     fleet.start_all()
     failovers = []
     try:
         for _ in range(kills):
             leader = wait_until(lambda: _leader(dsn), 60, "a leader")
-            wait_until(lambda: query(dsn, "SELECT count(*) FROM chancy.cron_ticks")[0][0]
-                       >= 3, 60, "ticks to fire")
+            wait_until(
+                lambda: query(dsn, "SELECT count(*) FROM chancy.cron_ticks")[0][0] >= 3,
+                60,
+                "ticks to fire",
+            )
             index = fleet.index_of_worker(leader[0])
             assert index is not None, f"the leader {leader[0]} is none of ours"
             fleet.kill(index)
             old_id, old_term, _, old_expires = leader
+
+            def successor(old_id: str = old_id) -> Any:
+                found = _leader(dsn)
+                return found if found and found[0] != old_id else None
+
             new = wait_until(
-                lambda: (lambda x: x if x and x[0] != old_id else None)(_leader(dsn)),
-                60, "another leader",
+                successor,
+                60,
+                "another leader",
             )
             assert new[1] > old_term, "the term must grow at every change of leader"
             late = (new[2] - old_expires).total_seconds()
@@ -83,30 +106,45 @@ def run(cluster: Cluster, tmp_path: Any, kills: int, settle: float) -> None:
         # Stop firing, then let every pushed tick job finish.
         query(dsn, "SELECT chancy.unschedule(name => 'every-second')")
         wait_until(
-            lambda: query(dsn, "SELECT count(*) FROM chancy.jobs WHERE queue = 'cron'"
-                               " AND state NOT IN ('succeeded','failed','cancelled')")
-            [0][0] == 0, 120, "tick jobs to finish",
+            lambda: (
+                query(
+                    dsn,
+                    "SELECT count(*) FROM chancy.jobs WHERE queue = 'cron'"
+                    " AND state NOT IN ('succeeded','failed','cancelled')",
+                )[0][0]
+                == 0
+            ),
+            120,
+            "tick jobs to finish",
         )
     finally:
         fleet.stop_all()
 
-    jobs = query(dsn, "SELECT (meta->'cron'->>'tick')::timestamptz, state, id"
-                      " FROM chancy.jobs WHERE func = 'chaos_jobs.tick' ORDER BY 1")
+    jobs = query(
+        dsn,
+        "SELECT (meta->'cron'->>'tick')::timestamptz, state, id"
+        " FROM chancy.jobs WHERE func = 'chaos_jobs.tick' ORDER BY 1",
+    )
     ticks = [r[0] for r in jobs]
     assert len(ticks) >= 5
     assert len(set(ticks)) == len(ticks), "a tick pushed two jobs"
     gaps = [
-        (b - a).total_seconds() for a, b in zip(ticks, ticks[1:], strict=False)  # type: ignore[operator]
+        (b - a).total_seconds()
+        for a, b in zip(ticks, ticks[1:], strict=False)  # type: ignore[operator]
     ]
     missed = [g for g in gaps if g != 1.0]
     assert not missed, f"ticks missed or out of step: {missed}"
     assert {str(r[1]) for r in jobs} == {"succeeded"}
-    ran = query(dsn, "SELECT count(DISTINCT job_id) FROM public.chaos_executions"
-                     " WHERE func = 'tick'")[0][0]
+    ran = query(
+        dsn,
+        "SELECT count(DISTINCT job_id) FROM public.chaos_executions"
+        " WHERE func = 'tick'",
+    )[0][0]
     assert ran == len(ticks)
     REPORT.append(
         f"chaos leader: leader_kills={kills} failover_after_lease_s="
-        f"{','.join(f'{f:.2f}' for f in failovers)} ticks={len(ticks)} doubled=0 missed=0"
+        f"{','.join(f'{f:.2f}' for f in failovers)} ticks={len(ticks)} "
+        "doubled=0 missed=0"
     )
 
 

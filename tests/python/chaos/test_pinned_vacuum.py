@@ -31,7 +31,8 @@ def _stats(values: list[float]) -> str:
         return "-"
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"p50={statistics.median(ordered):.1f}ms p95={p95:.1f}ms max={ordered[-1]:.1f}ms"
+    median = statistics.median(ordered)
+    return f"p50={median:.1f}ms p95={p95:.1f}ms max={ordered[-1]:.1f}ms"
 
 
 def run(cluster: Cluster, tmp_path: Any, seconds: float) -> None:
@@ -40,8 +41,10 @@ def run(cluster: Cluster, tmp_path: Any, seconds: float) -> None:
     assert done.returncode == 0, done.stdout
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(SIDE_TABLE)
-        conn.execute("SELECT chancy.declare_queue(name => 'pin', executor => 'async',"
-                     " polling_interval => 0.5)")
+        conn.execute(
+            "SELECT chancy.declare_queue(name => 'pin', executor => 'async',"
+            " polling_interval => 0.5)"
+        )
 
     holder = psycopg.connect(dsn)
     holder.execute("SET application_name = 'chaos-pin'")
@@ -59,9 +62,13 @@ def run(cluster: Cluster, tmp_path: Any, seconds: float) -> None:
             while time.monotonic() - began < seconds:
                 now = time.monotonic()
                 if now >= next_push:
-                    payload = [{"func": "chaos_jobs.quick", "queue": "pin"}] * (RATE // 10)
-                    conn.execute("SELECT count(*) FROM chancy.push_many("
-                                 "jobs => %s::jsonb)", (json.dumps(payload),))
+                    payload = [{"func": "chaos_jobs.quick", "queue": "pin"}] * (
+                        RATE // 10
+                    )
+                    conn.execute(
+                        "SELECT count(*) FROM chancy.push_many(jobs => %s::jsonb)",
+                        (json.dumps(payload),),
+                    )
                     pushed += RATE // 10
                     next_push += 0.1
                 if now >= next_probe:
@@ -79,15 +86,30 @@ def run(cluster: Cluster, tmp_path: Any, seconds: float) -> None:
                         )
                     next_probe += 0.25
                 time.sleep(max(0.0, min(next_push, next_probe) - time.monotonic()))
-        wait_until(lambda: query(dsn, "SELECT count(*) FROM chancy.jobs"
-                                      " WHERE state = 'succeeded'")[0][0] >= pushed,
-                   120, "every job to succeed")
-        pinned = query(dsn, "SELECT backend_xmin IS NOT NULL FROM pg_stat_activity"
-                            " WHERE application_name = 'chaos-pin'")
-        assert pinned == [(True,)], "the pinning transaction must still hold its snapshot"
+        wait_until(
+            lambda: (
+                query(
+                    dsn, "SELECT count(*) FROM chancy.jobs WHERE state = 'succeeded'"
+                )[0][0]
+                >= pushed
+            ),
+            120,
+            "every job to succeed",
+        )
+        pinned = query(
+            dsn,
+            "SELECT backend_xmin IS NOT NULL FROM pg_stat_activity"
+            " WHERE application_name = 'chaos-pin'",
+        )
+        assert pinned == [(True,)], (
+            "the pinning transaction must still hold its snapshot"
+        )
         query(dsn, "VACUUM chancy.jobs")
-        dead = query(dsn, "SELECT n_dead_tup FROM pg_stat_user_tables"
-                          " WHERE relid = 'chancy.jobs'::regclass")[0][0]
+        dead = query(
+            dsn,
+            "SELECT n_dead_tup FROM pg_stat_user_tables"
+            " WHERE relid = 'chancy.jobs'::regclass",
+        )[0][0]
     finally:
         fleet.stop_all()
         holder.rollback()

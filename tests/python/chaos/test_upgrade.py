@@ -28,8 +28,10 @@ from .harness import REPORT, Fleet, query, wait_until
 
 def _push(conn: psycopg.Connection[Any], count: int) -> None:
     payload = [{"func": "chaos_jobs.quick", "queue": "up", "max_attempts": 3}] * count
-    conn.execute("SELECT count(*) FROM chancy.push_many(jobs => %s::jsonb)",
-                 (json.dumps(payload),))
+    conn.execute(
+        "SELECT count(*) FROM chancy.push_many(jobs => %s::jsonb)",
+        (json.dumps(payload),),
+    )
 
 
 #: Functions of the cron feature, which came with migration 0002.
@@ -53,12 +55,21 @@ def run(cluster: Cluster, tmp_path: Any, rounds: int) -> None:
         _earlier_release(conn)
         assert conn.execute("SELECT chancy.schema_version()").fetchone() == (1,)
         conn.execute(SIDE_TABLE)
-        conn.execute("SELECT chancy.declare_queue(name => 'up', executor => 'async',"
-                     " polling_interval => 0.5)")
+        conn.execute(
+            "SELECT chancy.declare_queue(name => 'up', executor => 'async',"
+            " polling_interval => 0.5)"
+        )
         _push(conn, 200)
 
-    fleet = Fleet(dsn, tmp_path, queue="up", size=3, concurrency=8, prefix="up-w",
-                  extra=("--schema-version", "1"))
+    fleet = Fleet(
+        dsn,
+        tmp_path,
+        queue="up",
+        size=3,
+        concurrency=8,
+        prefix="up-w",
+        extra=("--schema-version", "1"),
+    )
     fleet.start_all()
     results: list[tuple[int, float, str]] = []
 
@@ -69,13 +80,22 @@ def run(cluster: Cluster, tmp_path: Any, rounds: int) -> None:
 
     pushed = 200
     try:
-        wait_until(lambda: query(dsn, "SELECT count(*) FROM chancy.jobs"
-                                      " WHERE state = 'succeeded'")[0][0] >= 50,
-                   60, "the workers of the earlier release to run jobs")
+        wait_until(
+            lambda: (
+                query(
+                    dsn, "SELECT count(*) FROM chancy.jobs WHERE state = 'succeeded'"
+                )[0][0]
+                >= 50
+            ),
+            60,
+            "the workers of the earlier release to run jobs",
+        )
         with psycopg.connect(dsn, autocommit=True) as conn:
             for round_ in range(rounds):
-                threads = [threading.Thread(target=installer)
-                           for _ in range(1 if round_ == 0 else 2)]
+                threads = [
+                    threading.Thread(target=installer)
+                    for _ in range(1 if round_ == 0 else 2)
+                ]
                 for thread in threads:
                     thread.start()
                 while any(t.is_alive() for t in threads):
@@ -86,24 +106,37 @@ def run(cluster: Cluster, tmp_path: Any, rounds: int) -> None:
                     thread.join()
             _push(conn, 100)
             pushed += 100
-        wait_until(lambda: query(dsn, "SELECT count(*) FROM chancy.jobs"
-                                      " WHERE state = 'succeeded'")[0][0] >= pushed,
-                   120, "every job to succeed")
+        wait_until(
+            lambda: (
+                query(
+                    dsn, "SELECT count(*) FROM chancy.jobs WHERE state = 'succeeded'"
+                )[0][0]
+                >= pushed
+            ),
+            120,
+            "every job to succeed",
+        )
         assert not fleet.dead(), f"workers exited: {fleet.dead()}"
     finally:
         fleet.stop_all()
 
     for code, _, output in results:
         assert code == 0, output
-    assert query(dsn, "SELECT chancy.schema_version()")[0][0] == sql_files().latest_version
-    states = query(dsn, "SELECT state, count(*), max(attempts), "
-                        "sum(jsonb_array_length(errors)) FROM chancy.jobs GROUP BY 1")
+    assert (
+        query(dsn, "SELECT chancy.schema_version()")[0][0] == sql_files().latest_version
+    )
+    states = query(
+        dsn,
+        "SELECT state, count(*), max(attempts), "
+        "sum(jsonb_array_length(errors)) FROM chancy.jobs GROUP BY 1",
+    )
     assert [(s, n, a, e) for s, n, a, e in states] == [("succeeded", pushed, 1, 0)]
     logs = fleet.logs()
     assert "deadlock" not in logs
     assert " ERROR " not in logs, logs[-3000:]
     REPORT.append(
-        f"chaos upgrade: from=1 to={sql_files().latest_version} installs={len(results)} "
+        f"chaos upgrade: from=1 to={sql_files().latest_version} "
+        f"installs={len(results)} "
         f"install_s={','.join(f'{d:.1f}' for _, d, _ in results)} jobs={pushed} "
         f"errors=0 deadlocks=0 worker_warnings={logs.count(' WARNING ')}"
     )
