@@ -137,6 +137,10 @@ def _new_worker_id() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}"
 
 
+class _StoppedEarly(Exception):
+    """The worker was asked to stop while it was still starting."""
+
+
 def _is_connection_error(exc: BaseException) -> bool:
     """Errors worth retrying later: the connection or the pool failed."""
     from psycopg_pool import PoolTimeout
@@ -314,6 +318,8 @@ class Worker:
         try:
             await self._start()
             await self.shutdown_event.wait()
+        except _StoppedEarly:
+            log.info("worker %s was stopped while starting", self.worker_id)
         finally:
             try:
                 await self._shutdown()
@@ -431,12 +437,13 @@ class Worker:
                     + "; add it to Chancy(plugins=[...])"
                 )
 
-        await self.chancy.check_schema()
-        declared = list(getattr(self.chancy, "queues", []))
-        for queue in declared:
-            await self.chancy.declare(queue)
-        if not declared and (self.queue_names is None or "default" in self.queue_names):
-            await self.chancy.declare(Queue("default"), upsert=False)
+        if (
+            self.register_signal_handlers
+            and threading.current_thread() is threading.main_thread()
+        ):
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(signum, self._on_signal, signum)  # type: ignore[union-attr]
+        await self._prepare_database()
 
         self._hb_thread = threading.Thread(
             target=self._heartbeat_thread,
@@ -444,18 +451,14 @@ class Worker:
             daemon=True,
         )
         self._hb_thread.start()
-        await asyncio.to_thread(self._hb_first.wait)
+        while not self._hb_first.is_set():
+            if self.shutdown_event.is_set():
+                raise _StoppedEarly
+            await asyncio.sleep(0.02)
         if self._hb_error is not None:
             raise self._hb_error
 
         self._accepting = True
-        if (
-            self.register_signal_handlers
-            and threading.current_thread() is threading.main_thread()
-        ):
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                self._loop.add_signal_handler(signum, self._on_signal, signum)  # type: ignore[union-attr]
-
         if getattr(self.chancy, "notifications", True):
             self._spawn(self._listen(), "listener")
         self._spawn(self._manage_queues(), "queues")
@@ -470,6 +473,38 @@ class Worker:
             "worker %s started", self.worker_id, extra={"worker_id": self.worker_id}
         )
         self.started_event.set()
+
+    async def _prepare_database(self) -> None:
+        """Check the schema and declare the app's queues, waiting for the
+        database while it cannot be reached (a schema error ends the start)."""
+        delay = 0.5
+        while True:
+            try:
+                await self.chancy.check_schema()
+                declared = list(getattr(self.chancy, "queues", []))
+                for queue in declared:
+                    await self.chancy.declare(queue)
+                if not declared and (
+                    self.queue_names is None or "default" in self.queue_names
+                ):
+                    await self.chancy.declare(Queue("default"), upsert=False)
+                return
+            except Exception as exc:
+                if not _is_connection_error(exc) or self.shutdown_event.is_set():
+                    raise
+                log.warning(
+                    "worker %s cannot reach the database (%s); retrying in %.1f s",
+                    self.worker_id,
+                    exc,
+                    delay,
+                    extra={"worker_id": self.worker_id},
+                )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self.shutdown_event.wait()
+            if self.shutdown_event.is_set():
+                raise _StoppedEarly
+            delay = min(delay * 2, 10.0)
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=f"chancy {name}")
@@ -543,7 +578,7 @@ class Worker:
                 if conn is not None:
                     conn.close()
                     conn = None
-                if not self._hb_first.is_set():
+                if not self._hb_first.is_set() and not _is_connection_error(exc):
                     mapped = _db_error(exc)
                     self._hb_error = mapped
                     self._hb_first.set()

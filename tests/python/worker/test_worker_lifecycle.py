@@ -480,3 +480,26 @@ async def test_heartbeat_keeps_the_lease_while_a_job_blocks_the_event_loop(
         await asyncio.to_thread(thread.join)
     assert recovered == []
     assert done is not None and done.state == "succeeded"
+
+
+async def test_worker_waits_for_an_unreachable_database_and_can_be_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from chancy.worker import Worker
+
+    app = Chancy("postgresql://postgres@127.0.0.1:1/nowhere", no_default_plugins=True)
+    worker = Worker(app, register_signal_handlers=False)
+    task = asyncio.create_task(worker.start())
+
+    async def warned() -> bool:
+        return any(
+            "cannot reach the database" in r.getMessage() for r in caplog.records
+        )
+
+    try:
+        await wait_for(warned, 90)
+        assert not task.done()
+    finally:
+        await worker.stop()
+        await asyncio.wait_for(task, 60)
+        await app.aclose()
