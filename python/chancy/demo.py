@@ -45,6 +45,9 @@ DATABASE = "chancy_demo"
 LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[2]
 
+#: Seconds the demo waits for its workload before giving up.
+DEMO_TIMEOUT = 600
+
 #: Demo extensions: objects with optional plugins(), setup(chancy), report(chancy).
 EXTENSIONS: list[Any] = []
 
@@ -329,15 +332,21 @@ async def main() -> None:
         started = time.monotonic()
         async with Worker(chancy, shutdown_timeout=10) as worker:
             say(f"worker {worker.worker_id} started")
-            feeder = asyncio.gather(insert_orders(dsn), pings(chancy))
-            progress = asyncio.create_task(wait_until_done(chancy, started))
-            await feeder
-            await asyncio.wait(
-                {progress, asyncio.create_task(worker.wait_for_shutdown())},
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            await wait_until_done(chancy, started)
+            # Pushes from SQL and pings arrive while the worker runs.
+            work = asyncio.create_task(_feed_then_wait(chancy, dsn, started))
+            stopped = asyncio.create_task(worker.wait_for_shutdown())
+            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                work.cancel()
+                say("the worker stopped before the workload was done")
+            stopped.cancel()
         await summary(chancy, time.monotonic() - started)
+
+
+async def _feed_then_wait(chancy: Chancy, dsn: str, started: float) -> None:
+    async with asyncio.timeout(DEMO_TIMEOUT):
+        await asyncio.gather(insert_orders(dsn), pings(chancy))
+        await wait_until_done(chancy, started)
 
 
 if __name__ == "__main__":
