@@ -59,8 +59,9 @@ class ExecutionControl:
     """Cooperative controls one execution shares with the job's code.
 
     Executors that cannot interrupt a job's code (threads) set ``cancelled``
-    or pass ``deadline``; the job sees them through its ``QueuedJob``
-    (``job.cancelled``, ``job.time_remaining``, ``job.checkpoint()``).
+    or pass ``deadline``; the job reads them with
+    ``chancy.executors.checkpoint(job)``, ``is_cancelled(job)`` and
+    ``time_remaining(job)``, which find them on its ``QueuedJob``.
     """
 
     deadline: float | None = None
