@@ -469,26 +469,45 @@ class Chancy:
     # -- queues ---------------------------------------------------------------
 
     async def declare(
-        self, queue: Queue, *, upsert: bool = True, conn: AsyncConnLike | None = None
+        self,
+        queue: Queue,
+        *,
+        upsert: bool = True,
+        keep_state: bool = False,
+        conn: AsyncConnLike | None = None,
     ) -> Queue:
-        """Create ``queue`` (or, with ``upsert``, update it); returns it as stored."""
-        rows = await self._rows(_DECLARE, queue.declare_params(upsert=upsert), conn)
+        """Create ``queue`` (or, with ``upsert``, update it); returns it as stored.
+
+        With ``keep_state`` an existing queue keeps its active/paused state.
+        """
+        params = queue.declare_params(upsert=upsert, keep_state=keep_state)
+        rows = await self._rows(_DECLARE, params, conn)
         return Queue.from_row(rows[0])
 
     def sync_declare(
-        self, queue: Queue, *, upsert: bool = True, conn: SyncConnLike | None = None
+        self,
+        queue: Queue,
+        *,
+        upsert: bool = True,
+        keep_state: bool = False,
+        conn: SyncConnLike | None = None,
     ) -> Queue:
         """The blocking form of :meth:`declare`."""
-        rows = self._sync_rows(_DECLARE, queue.declare_params(upsert=upsert), conn)
+        params = queue.declare_params(upsert=upsert, keep_state=keep_state)
+        rows = self._sync_rows(_DECLARE, params, conn)
         return Queue.from_row(rows[0])
 
     async def declare_pending(self) -> list[Queue]:
-        """Declare (upsert) the queues given in ``plugins``; returns them as stored."""
-        return [await self.declare(queue) for queue in self.queues]
+        """Declare (upsert) the queues given in ``plugins``; returns them as stored.
+
+        Their settings follow the code; whether they are paused stays the
+        operator's choice (``keep_state``).
+        """
+        return [await self.declare(queue, keep_state=True) for queue in self.queues]
 
     def sync_declare_pending(self) -> list[Queue]:
         """The blocking form of :meth:`declare_pending`."""
-        return [self.sync_declare(queue) for queue in self.queues]
+        return [self.sync_declare(queue, keep_state=True) for queue in self.queues]
 
     async def get_queue(self, name: str, *, conn: AsyncConnLike | None = None) -> Queue:
         """The queue ``name``; :class:`~chancy.errors.UnknownQueueError` if missing."""

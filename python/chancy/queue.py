@@ -100,8 +100,12 @@ class Queue:
         if self.resume_at is not None and self.resume_at.utcoffset() is None:
             raise InvalidQueueError("resume_at must be a timezone-aware datetime")
 
-    def declare_params(self, *, upsert: bool) -> dict[str, Any]:
-        """Bound parameters for ``chancy.declare_queue``."""
+    def declare_params(self, *, upsert: bool, keep_state: bool = False) -> dict[str, Any]:
+        """Bound parameters for ``chancy.declare_queue``.
+
+        With ``keep_state`` an existing queue keeps its state and resume_at
+        (a new one is active), so a redeploy never resumes a paused queue.
+        """
         return {
             "name": self.name,
             "concurrency": self.concurrency,
@@ -116,7 +120,7 @@ class Queue:
             "retry_settings": _json.wrap(
                 InvalidQueueError, self.retry_settings, "retry_settings"
             ),
-            "state": str(self.state),
+            "state": None if keep_state else str(self.state),
             "upsert": upsert,
         }
 

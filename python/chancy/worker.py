@@ -483,7 +483,7 @@ class Worker:
                 await self.chancy.check_schema()
                 declared = list(getattr(self.chancy, "queues", []))
                 for queue in declared:
-                    await self.chancy.declare(queue)
+                    await self.chancy.declare(queue, keep_state=True)
                 if not declared and (
                     self.queue_names is None or "default" in self.queue_names
                 ):

@@ -3,9 +3,10 @@
 -- Validates every argument (CH005 InvalidQueueError naming the field). When
 -- the queue does not exist it is created with the given settings. When it
 -- exists: with upsert (the default) all its settings are replaced by the
--- given ones (state too; a paused queue declared with state 'active' is
--- resumed, and resume_at is cleared either way); without upsert it is left
--- as it is. Returns the queue as stored. Sends queue.changed when it created
+-- given ones; state NULL (the default) keeps an existing queue's state and
+-- resume_at, so declaring queues from code at every deploy never resumes a
+-- queue an operator paused, while an explicit state replaces both; without
+-- upsert it is left as it is. A new queue with state NULL is active. Returns the queue as stored. Sends queue.changed when it created
 -- or changed the row. Locks the queue row until commit.
 -- rate_limit and rate_limit_window go together: both NULL, or both >= 1.
 
@@ -19,7 +20,7 @@ CREATE OR REPLACE FUNCTION chancy.declare_queue(
     rate_limit_window integer DEFAULT NULL,
     tags text[] DEFAULT '{}',
     retry_settings jsonb DEFAULT '{}',
-    state text DEFAULT 'active',
+    state text DEFAULT NULL,
     upsert boolean DEFAULT true
 )
 RETURNS chancy.queues
@@ -84,7 +85,7 @@ BEGIN
         RAISE EXCEPTION 'invalid queue "%": retry_settings %', declare_queue.name, v_problem
             USING ERRCODE = 'CH005';
     END IF;
-    IF declare_queue.state IS NULL OR declare_queue.state NOT IN ('active', 'paused') THEN
+    IF declare_queue.state NOT IN ('active', 'paused') THEN
         RAISE EXCEPTION 'invalid queue "%": state must be ''active'' or ''paused'', got %',
             declare_queue.name, coalesce(quote_literal(declare_queue.state), 'NULL')
             USING ERRCODE = 'CH005';
@@ -94,7 +95,7 @@ BEGIN
         (name, state, concurrency, executor, executor_options, polling_interval,
          rate_limit, rate_limit_window, tags, retry_settings)
     VALUES
-        (declare_queue.name, declare_queue.state, declare_queue.concurrency, declare_queue.executor,
+        (declare_queue.name, coalesce(declare_queue.state, 'active'), declare_queue.concurrency, declare_queue.executor,
          declare_queue.executor_options, declare_queue.polling_interval, declare_queue.rate_limit,
          declare_queue.rate_limit_window, declare_queue.tags, declare_queue.retry_settings)
     ON CONFLICT (name) DO NOTHING
@@ -103,8 +104,8 @@ BEGIN
 
     IF NOT v_changed AND coalesce(declare_queue.upsert, true) THEN
         UPDATE chancy.queues AS q
-           SET state = declare_queue.state,
-               resume_at = NULL,
+           SET state = coalesce(declare_queue.state, q.state),
+               resume_at = CASE WHEN declare_queue.state IS NULL THEN q.resume_at END,
                concurrency = declare_queue.concurrency,
                executor = declare_queue.executor,
                executor_options = declare_queue.executor_options,
@@ -118,7 +119,8 @@ BEGIN
            AND (q.state, q.resume_at, q.concurrency, q.executor, q.executor_options, q.polling_interval,
                 q.rate_limit, q.rate_limit_window, q.tags, q.retry_settings)
                IS DISTINCT FROM
-               (declare_queue.state, NULL::timestamptz, declare_queue.concurrency, declare_queue.executor,
+               (coalesce(declare_queue.state, q.state),
+                CASE WHEN declare_queue.state IS NULL THEN q.resume_at END, declare_queue.concurrency, declare_queue.executor,
                 declare_queue.executor_options, declare_queue.polling_interval, declare_queue.rate_limit,
                 declare_queue.rate_limit_window, declare_queue.tags, declare_queue.retry_settings)
         RETURNING q.* INTO v_row;

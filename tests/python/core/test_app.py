@@ -110,6 +110,22 @@ async def test_declare_pending_declares_the_queues_given_as_plugins(dsn: str) ->
         assert (await app.get_queue("mail")).executor == "async"
 
 
+async def test_opening_the_app_declares_its_queues_but_keeps_an_operators_pause(
+    dsn: str,
+) -> None:
+    async with Chancy(dsn, no_default_plugins=True) as operator:
+        await operator.declare(Queue("mail", concurrency=1))
+        await operator.pause_queue("mail")
+
+    async with Chancy(
+        dsn, plugins=[Queue("mail", concurrency=3)], no_default_plugins=True
+    ) as app:
+        mail = await app.get_queue("mail")
+
+    assert mail.concurrency == 3
+    assert mail.state == Queue.State.PAUSED
+
+
 async def test_declare_returns_the_queue_as_stored(chancy: Chancy) -> None:
     queue = Queue(
         "reports",

@@ -10,8 +10,8 @@ SELECT row_eq($$SELECT q.concurrency, q.rate_limit FROM chancy.declare_queue('ma
 SELECT row_eq($$SELECT q.concurrency, q.rate_limit FROM chancy.declare_queue('mail', concurrency => 2) AS q$$,
     ROW(2, NULL::integer), 'with upsert every setting is replaced');
 SELECT count(*) FROM chancy.pause_queue('mail', now() + interval '1 hour');
-SELECT row_eq($$SELECT q.state, q.resume_at FROM chancy.declare_queue('mail', concurrency => 2) AS q$$,
-    ROW('active'::text, NULL::timestamptz), 'declaring a paused queue active resumes it');
+SELECT row_eq($$SELECT q.state, q.resume_at FROM chancy.declare_queue('mail', concurrency => 2, state => 'active') AS q$$,
+    ROW('active'::text, NULL::timestamptz), 'declaring a paused queue with state active resumes it');
 SELECT is((SELECT count(*)::integer FROM chancy.queues AS q WHERE q.name = 'mail'), 1, 'still one row');
 
 SELECT * FROM finish();
