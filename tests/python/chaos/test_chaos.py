@@ -239,5 +239,5 @@ def test_chaos_short(cluster: Cluster, tmp_path: Any) -> None:
 def test_chaos_long(cluster: Cluster, tmp_path: Any) -> None:
     """10,000 jobs: the form ``make chaos`` runs."""
     run_scenario(
-        cluster, tmp_path, jobs=10_000, budget=600, concurrency=16, low=0.01, high=0.1
+        cluster, tmp_path, jobs=10_000, budget=600, concurrency=8, low=0.02, high=0.2
     )
