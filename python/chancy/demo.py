@@ -12,8 +12,11 @@ repository's git-ignored ``.pgtmp/``), recreates the database
   unique job pushed twice (stored once); one job cancelled before it runs;
   and pings pushed one by one to measure push-to-start latency.
 
-A worker runs until every job is finished, printing progress; then a
-summary: jobs per state, throughput and push-to-start latency.
+A worker with the Leadership, Recovery, Pruner and Cron plugins and the
+dashboard runs until every job is finished, printing progress; a cron
+schedule ticks every two seconds meanwhile. Then a summary: jobs per state,
+throughput, push-to-start latency, the cron ticks and the dashboard's URL
+and credentials (``CHANCY_DEMO_WEB_LINGER=600`` keeps it up afterwards).
 
 Later parts of Chancy extend the demo through :data:`EXTENSIONS` (objects
 with optional ``plugins()``, ``async setup(chancy)`` and
@@ -38,6 +41,10 @@ from psycopg.conninfo import make_conninfo
 
 from chancy.app import Chancy
 from chancy.job import Job
+from chancy.plugins.leadership import Leadership
+from chancy.plugins.pruner import Pruner
+from chancy.plugins.recovery import Recovery
+from chancy.plugins.rule import Age
 from chancy.queue import Queue
 from chancy.worker import Worker
 
@@ -299,8 +306,13 @@ async def main() -> None:
     os.environ["CHANCY_DEMO_DSN"] = dsn
     say(f"database: {dsn}")
 
+    _add_extensions()
     cpus = os.cpu_count() or 1
     plugins: list[Any] = [
+        # The plugins most deployments run, tuned to act within the demo.
+        Leadership(poll_interval=0.5, timeout=2),
+        Recovery(poll_interval=2),
+        Pruner(Age() > 3600, poll_interval=10),
         Queue(
             "default",
             executor="threaded",
@@ -315,7 +327,7 @@ async def main() -> None:
         if hasattr(extension, "plugins"):
             plugins.extend(extension.plugins())
 
-    async with Chancy(dsn, plugins=plugins, no_default_plugins=True) as chancy:
+    async with Chancy(dsn, plugins=plugins) as chancy:
         await chancy.migrate()
         async with chancy.connection() as conn:
             await conn.execute(_SCHEMA)
@@ -341,6 +353,24 @@ async def main() -> None:
                 say("the worker stopped before the workload was done")
             stopped.cancel()
         await summary(chancy, time.monotonic() - started)
+
+
+def _add_extensions() -> None:
+    """The dashboard and a cron schedule, when their extras are installed."""
+    if EXTENSIONS:
+        return
+    try:
+        from chancy.plugins.cron.demo import CronDemo
+    except ImportError as exc:
+        say(f"cron part skipped ({exc}); pip install 'chancy[cron]'")
+    else:
+        EXTENSIONS.append(CronDemo())
+    try:
+        from chancy.plugins.web.demo import WebDemo
+    except ImportError as exc:
+        say(f"dashboard skipped ({exc}); pip install 'chancy[web]'")
+    else:
+        EXTENSIONS.append(WebDemo())
 
 
 async def _feed_then_wait(chancy: Chancy, dsn: str, started: float) -> None:
