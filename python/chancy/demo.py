@@ -48,7 +48,8 @@ from chancy.plugins.rule import Age
 from chancy.queue import Queue
 from chancy.worker import Worker
 
-DATABASE = "chancy_demo"
+#: The database the demo recreates (``CHANCY_DEMO_DATABASE`` names another).
+DATABASE = os.environ.get("CHANCY_DEMO_DATABASE", "chancy_demo")
 LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[2]
 
