@@ -76,14 +76,17 @@ CHANNEL = "chancy_events"
 
 # -- the SQL functions the worker calls --------------------------------------
 
-_FETCH = """
-SELECT * FROM chancy.fetch(
+_FETCH = (
+    "SELECT "
+    + QueuedJob.CLAIM_COLUMNS
+    + """ FROM chancy.fetch(
     queue => %(queue)s::text,
     worker_id => %(worker_id)s::text,
     max_jobs => %(max_jobs)s::integer,
     lease_seconds => %(lease_seconds)s::double precision
 )
 """
+)
 _COMPLETE = """
 SELECT id FROM chancy.complete(
     job_ids => %(ids)s::uuid[],
@@ -125,6 +128,7 @@ _LISTEN = "LISTEN chancy_events"
 # lost outcome leaves it running until recovery runs it again, so at-least-once
 # execution holds while each call avoids a disk flush.
 _RELAXED_COMMIT = "SET LOCAL synchronous_commit TO off"
+_RELAXED_SESSION = "SET synchronous_commit TO off"
 
 #: Seconds plugin loops get to end by themselves once the worker stops.
 PLUGIN_STOP_GRACE = 5.0
@@ -182,6 +186,72 @@ def _meta_payload(job: QueuedJob) -> Jsonb | None:
     return Jsonb(job.meta)
 
 
+class _Line:
+    """One autocommit connection the worker owns for one kind of call.
+
+    Fetches and outcome writes each go through their own line: every call is
+    one statement, sent as one round trip (no BEGIN/COMMIT, prepared on first
+    use, binary parameters and results), committing without waiting for the
+    WAL flush (see ``_RELAXED_COMMIT``). A connection that breaks, or a call
+    that is cancelled midway, drops the connection; the next call opens a
+    new one.
+    """
+
+    def __init__(self, dsn: str, name: str) -> None:
+        self.dsn = dsn
+        self.name = name
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._opening = asyncio.Lock()
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            return conn
+        async with self._opening:
+            conn = self._conn
+            if conn is None or conn.closed:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.dsn, autocommit=True, connect_timeout=10
+                )
+                try:
+                    await conn.execute(_RELAXED_SESSION)
+                except BaseException:
+                    await conn.close()
+                    raise
+                self._conn = conn
+            return conn
+
+    async def rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        conn = await self._connection()
+        try:
+            cur = await conn.execute(query, params, prepare=True, binary=True)  # type: ignore[call-overload]
+            return await cur.fetchall() if cur.description else []
+        except BaseException as exc:
+            if (
+                isinstance(exc, asyncio.CancelledError)
+                or _is_connection_error(exc)
+                or conn.broken
+            ):
+                self._drop(conn)
+            if isinstance(exc, psycopg.Error):
+                mapped = from_psycopg(exc)
+                if mapped is not exc:
+                    raise mapped from exc
+            raise
+
+    def _drop(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if self._conn is conn:
+            self._conn = None
+        with contextlib.suppress(Exception):
+            conn.pgconn.finish()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
 def _db_error(exc: BaseException) -> BaseException:
     mapped = from_psycopg(exc)
     return mapped
@@ -195,6 +265,8 @@ class _Execution:
     registered_at: float
     task: asyncio.Task[None] | None = None
     cancel_reason: str | None = None
+    #: The job's meta was empty when it was fetched.
+    meta_was_empty: bool = False
 
 
 @dataclass(eq=False)
@@ -208,6 +280,11 @@ class _QueueRunner:
     more: bool = False
     task: asyncio.Task[None] | None = None
     retired: bool = False
+
+    @property
+    def refill_at(self) -> int:
+        """Free slots that make a fetch worth it while the queue has more."""
+        return max(1, min(self.concurrency // 4, 250))
 
 
 class Worker:
@@ -303,6 +380,8 @@ class Worker:
         self._bad_executors: dict[str, tuple[Any, ...]] = {}
         self._main_task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        self._fetch_line = _Line(chancy.dsn, "fetch")
+        self._outcome_line = _Line(chancy.dsn, "outcomes")
 
     def __repr__(self) -> str:
         return f"<Worker {self.worker_id}>"
@@ -890,6 +969,9 @@ class Worker:
                 if runner.more and len(runner.running) < runner.concurrency:
                     await asyncio.sleep(0)
                     continue
+            elif free <= 0:
+                # Woken while full: jobs may be waiting, so refill as slots free.
+                runner.more = True
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(queue.polling_interval):
                     await runner.wake.wait()
@@ -904,7 +986,9 @@ class Worker:
     # -- running jobs ---------------------------------------------------------
 
     def _start_execution(self, runner: _QueueRunner, job: QueuedJob) -> None:
-        execution = _Execution(job, runner, runner.executor, time.monotonic())
+        execution = _Execution(
+            job, runner, runner.executor, time.monotonic(), meta_was_empty=not job.meta
+        )
         runner.running[job.id] = execution
         execution.task = asyncio.create_task(
             self._execute(execution), name=f"chancy job {job.id}"
@@ -938,7 +1022,10 @@ class Worker:
                 return
         finally:
             runner.running.pop(job.id, None)
-            if runner.more or runner.concurrency - len(runner.running) == 1:
+            free = runner.concurrency - len(runner.running)
+            # Refill once enough slots are free for a fetch to be worth its
+            # round trip (or at once when the queue had nothing more).
+            if runner.more and (free >= runner.refill_at or not runner.running):
                 runner.wake.set()
 
         if outcome.exc is None:
@@ -964,6 +1051,8 @@ class Worker:
                 (outcome.error or {}).get("message"),
                 extra=extra,
             )
+        if execution.meta_was_empty and not job.meta:
+            outcome.meta_unchanged = True
         self._outbox.append((job, outcome))
         self._outbox_event.set()
 
@@ -994,7 +1083,7 @@ class Worker:
             raise mapped from exc
 
     async def _fetch(self, queue: str, max_jobs: int) -> list[QueuedJob]:
-        rows = await self._call(
+        rows = await self._fetch_line.rows(
             _FETCH,
             {
                 "queue": queue,
@@ -1002,9 +1091,9 @@ class Worker:
                 "max_jobs": max_jobs,
                 "lease_seconds": self.lease_seconds,
             },
-            relaxed=True,
         )
-        return [QueuedJob.from_row(row) for row in rows]
+        worker_id = self.worker_id
+        return [QueuedJob.from_claim(row, worker_id) for row in rows]
 
     # -- writing outcomes -----------------------------------------------------
 
@@ -1067,19 +1156,23 @@ class Worker:
         keep_meta: bool = True,
         error_override: dict[str, Any] | None = None,
     ) -> None:
-        metas = [_meta_payload(job) if keep_meta else None for job, _ in group]
+        metas: list[Jsonb | None] | None = [
+            None if not keep_meta or o.meta_unchanged else _meta_payload(job)
+            for job, o in group
+        ]
+        if not any(metas):  # type: ignore[arg-type]
+            metas = None  # keep every stored meta
         if group[0][1].exc is None and error_override is None:
-            rows = await self._call(
+            rows = await self._outcome_line.rows(
                 _COMPLETE,
                 {
                     "ids": [j.id for j, _ in group],
                     "claims": [j.claim_id for j, _ in group],
                     "metas": metas,
                 },
-                relaxed=True,
             )
         else:
-            rows = await self._call(
+            rows = await self._outcome_line.rows(
                 _FAIL,
                 {
                     "ids": [j.id for j, _ in group],
@@ -1090,9 +1183,8 @@ class Worker:
                     ],
                     "metas": metas,
                 },
-                relaxed=True,
             )
-        accepted = {row["id"] for row in rows}
+        accepted = {row[0] for row in rows}
         for job, _ in group:
             if job.id not in accepted:
                 log.warning(
@@ -1233,6 +1325,8 @@ class Worker:
         if writer:
             await asyncio.wait(writer, timeout=5)
         await self._flush(timeout=30)
+        await self._fetch_line.close()
+        await self._outcome_line.close()
         self._hb_stop.set()
         if self._hb_thread is not None:
             await asyncio.to_thread(self._hb_thread.join, 15)

@@ -61,8 +61,11 @@ class AsyncExecutor(Executor):
                     "the async executor cannot enforce a memory limit; "
                     "use the 'process' executor for this job"
                 )
-            async with asyncio.timeout(time_limit):
+            if time_limit is None:
                 result = await func(**kwargs)
+            else:
+                async with asyncio.timeout(time_limit):
+                    result = await func(**kwargs)
         except asyncio.CancelledError:
             raise
         except TimeoutError as exc:

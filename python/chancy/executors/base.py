@@ -48,6 +48,9 @@ class Outcome:
     result: Any = None
     #: The error record written to the job (type, message, traceback).
     error: dict[str, Any] | None = None
+    #: Set by the worker when the job's meta is as it was fetched (empty), so
+    #: the stored meta need not be written back.
+    meta_unchanged: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -98,12 +101,27 @@ def error_record(exc: BaseException, tb: str | None = None) -> dict[str, Any]:
     return {"type": type(exc).__name__, "message": str(exc), "traceback": tb}
 
 
+#: Job functions found by name (successes only: a failed import is retried).
+_RESOLVED: dict[str, Any] = {}
+
+
 def resolve_function(name: str) -> Any:
     """Import the job function ``name`` (``pkg.mod.func`` or ``pkg.mod:func``).
 
     Raises :class:`JobFunctionError` naming the function when it cannot be
-    imported or is not callable.
+    imported or is not callable. A name found once is remembered for the
+    life of the process.
     """
+    found = _RESOLVED.get(name)
+    if found is not None:
+        return found
+    found = _resolve_function(name)
+    if len(_RESOLVED) < 10_000:
+        _RESOLVED[name] = found
+    return found
+
+
+def _resolve_function(name: str) -> Any:
     if ":" in name:
         module_name, _, qualname = name.partition(":")
         candidates = [(module_name, qualname)]
@@ -202,6 +220,14 @@ def call_kwargs(func: Any, job: QueuedJob) -> dict[str, Any]:
 
 def is_async_function(func: Any) -> bool:
     """True for coroutine functions, including decorated and callable objects."""
+    try:
+        return _is_async_function(func)
+    except TypeError:  # an unhashable callable object
+        return _is_async_function.__wrapped__(func)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_async_function(func: Any) -> bool:
     if inspect.iscoroutinefunction(func):
         return True
     call = getattr(func, "__call__", None)  # noqa: B004
