@@ -300,6 +300,18 @@ class WorkerProcess:
         self.peak_rss = max(self.peak_rss, value)
         return value
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU the worker has used so far (0 if gone)."""
+        if self._ps is None:
+            self._ps = self.target()
+        if self._ps is None:
+            return 0.0
+        try:
+            times = self._ps.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return float(times.user + times.system)
+
     def hwm(self) -> int:
         """The kernel's peak RSS (VmHWM) in bytes, 0 if unavailable."""
         if self._ps is None:
@@ -452,6 +464,7 @@ class Bench:
         rss_at_checkpoint = 0
         last_count = -1.0
         done = 0
+        cpu_mark: tuple[int, float] | None = None
         while True:
             worker.check_alive()
             worker.rss()
@@ -459,6 +472,8 @@ class Bench:
             if now - last_count >= 0.1:
                 last_count = now
                 done = count_state(self.conn, "succeeded")
+                if cpu_mark is None and done >= sizes.drain_jobs // 10:
+                    cpu_mark = (done, worker.cpu_seconds())
                 if done >= sizes.memory_checkpoint and not rss_at_checkpoint:
                     rss_at_checkpoint = worker.rss()
                 if done >= sizes.drain_jobs:
@@ -471,6 +486,13 @@ class Bench:
             time.sleep(0.02)
         wall = time.monotonic() - worker.started
         rss_end = worker.rss()
+        if cpu_mark is not None and done > cpu_mark[0]:
+            # The worker's own CPU per job (user + system), from a tenth of
+            # the drain to its end: what the Python side costs, whatever
+            # the machine's load does to the wall clock.
+            self.fig["drain_worker_cpu_us_per_job"] = (
+                (worker.cpu_seconds() - cpu_mark[1]) / (done - cpu_mark[0]) * 1e6
+            )
 
         row = self.conn.execute(
             "SELECT count(*), extract(epoch FROM max(completed_at) - min(started_at)),"
@@ -765,6 +787,8 @@ def table(report: Report) -> str:
         else drain >= 10_000 and drain >= 0.5 * ceiling)
     add("drain, wall from worker spawn", fmt(get("drain_wall_jobs_per_s"), "j/s"),
         cbest, ratio(get("drain_wall_jobs_per_s"), ceiling), "", None)
+    add("drain, worker CPU per job (user+sys)",
+        fmt(get("drain_worker_cpu_us_per_job"), "us"), "", "", "", None)
     ins = get("enqueue_single_ceiling_jobs_per_s")
     base = f"pgbench 1 INSERT/txn {fmt(ins, 'j/s')}"
     single = get("enqueue_single_jobs_per_s")
