@@ -50,11 +50,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.adapt import Loader
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -89,18 +90,18 @@ _FETCH = (
 )
 _COMPLETE = """
 SELECT id FROM chancy.complete(
-    job_ids => %(ids)s::uuid[],
-    claim_ids => %(claims)s::uuid[],
-    metas => %(metas)s::jsonb[]
+    job_ids => %(ids)b::uuid[],
+    claim_ids => %(claims)b::uuid[],
+    metas => %(metas)b::jsonb[]
 ) AS id
 """
 _FAIL = """
 SELECT id, state, scheduled_at FROM chancy.fail(
-    job_ids => %(ids)s::uuid[],
-    claim_ids => %(claims)s::uuid[],
-    errors => %(errors)s::jsonb[],
+    job_ids => %(ids)b::uuid[],
+    claim_ids => %(claims)b::uuid[],
+    errors => %(errors)b::jsonb[],
     retry_delays => NULL,
-    metas => %(metas)s::jsonb[]
+    metas => %(metas)b::jsonb[]
 )
 """
 _RELEASE = """
@@ -186,6 +187,50 @@ def _meta_payload(job: QueuedJob) -> Jsonb | None:
     return Jsonb(job.meta)
 
 
+class _JobLogExtra(Mapping[str, str]):
+    """The ``extra`` of a job's log records, built only if a record is made."""
+
+    __slots__ = ("_job", "_worker_id")
+    _KEYS = ("job_id", "queue", "worker_id")
+
+    def __init__(self, job: QueuedJob, worker_id: str) -> None:
+        self._job = job
+        self._worker_id = worker_id
+
+    def __getitem__(self, key: str) -> str:
+        if key == "job_id":
+            return str(self._job.id)
+        if key == "queue":
+            return self._job.queue
+        if key == "worker_id":
+            return self._worker_id
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return 3
+
+
+class _JsonbLoader(Loader):
+    """Binary jsonb loader for the worker's lines: empty objects and arrays
+    (most kwargs, meta, limits and errors) are built without a JSON parse."""
+
+    format = psycopg.pq.Format.BINARY
+
+    def load(self, data: Any) -> Any:
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        if data == b"\x01{}":
+            return {}
+        if data == b"\x01[]":
+            return []
+        if not data or data[0] != 1:
+            raise psycopg.DataError(f"unknown jsonb binary format: {data[:1]!r}")
+        return json.loads(data[1:].decode())
+
+
 class _Line:
     """One autocommit connection the worker owns for one kind of call.
 
@@ -213,6 +258,7 @@ class _Line:
                 conn = await psycopg.AsyncConnection.connect(
                     self.dsn, autocommit=True, connect_timeout=10
                 )
+                conn.adapters.register_loader("jsonb", _JsonbLoader)
                 try:
                     await conn.execute(_RELAXED_SESSION)
                 except BaseException:
@@ -997,16 +1043,17 @@ class Worker:
     async def _execute(self, execution: _Execution) -> None:
         job = execution.job
         runner = execution.runner
-        extra = {"job_id": str(job.id), "queue": job.queue, "worker_id": self.worker_id}
+        extra = _JobLogExtra(job, self.worker_id)
+        plugins = self._plugins() if getattr(self.chancy, "plugins", None) else ()
         outcome: Outcome | None = None
         try:
-            for plugin in self._plugins():
+            for plugin in plugins:
                 await self._hook(
                     plugin.on_job_starting(job, self), plugin, "on_job_starting"
                 )
             log.debug("job %s (%s) starting", job.id, job.func, extra=extra)
             outcome = await execution.executor.run(job)
-            for plugin in self._plugins():
+            for plugin in plugins:
                 await self._hook(
                     plugin.on_job_completed(job, self, outcome.exc, outcome.result),
                     plugin,
