@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Any, LiteralString, Self
 
 import psycopg
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -190,6 +190,15 @@ class Chancy:
             dsn = _dsn_from_mapping(dsn)
         if not isinstance(dsn, str):
             raise ConfigurationError(f"dsn must be a str or a mapping, not {dsn!r}")
+        try:
+            conninfo_to_dict(dsn)
+        except psycopg.ProgrammingError as exc:
+            # psycopg's message names the bad part; the DSN itself may hold a
+            # password, so it is not repeated.
+            raise ConfigurationError(
+                f"the DSN is not valid ({exc}); give one such as "
+                "postgresql://user@host:5432/dbname"
+            ) from exc
         if not 0 <= min_connection_pool_size <= max_connection_pool_size:
             raise ConfigurationError(
                 "min_connection_pool_size must be between 0 and "
@@ -346,10 +355,23 @@ class Chancy:
         query: LiteralString,
         params: Mapping[str, Any],
         conn: AsyncConnLike | None,
+        *,
+        single: bool = False,
     ) -> list[dict[str, Any]]:
+        """Run ``query`` on ``conn``, or on a pool connection committed at the
+        end; ``single``: the query is one statement that needs no transaction
+        block of its own, so without ``conn`` it runs in autocommit (one round
+        trip instead of BEGIN, the query and COMMIT)."""
         try:
             if conn is None:
                 async with self.connection() as own:
+                    if single and not own.autocommit:
+                        await own.set_autocommit(True)
+                        try:
+                            return await self._rows_on(own, query, params)
+                        finally:
+                            if not own.closed:
+                                await own.set_autocommit(False)
                     return await self._rows_on(own, query, params)
             if isinstance(conn, psycopg.AsyncCursor):
                 conn = conn.connection
@@ -376,11 +398,24 @@ class Chancy:
             return await cur.fetchall() if cur.description else []
 
     def _sync_rows(
-        self, query: LiteralString, params: Mapping[str, Any], conn: SyncConnLike | None
+        self,
+        query: LiteralString,
+        params: Mapping[str, Any],
+        conn: SyncConnLike | None,
+        *,
+        single: bool = False,
     ) -> list[dict[str, Any]]:
+        """The blocking form of :meth:`_rows`."""
         try:
             if conn is None:
                 with self.sync_connection() as own:
+                    if single and not own.autocommit:
+                        own.autocommit = True
+                        try:
+                            return self._sync_rows_on(own, query, params)
+                        finally:
+                            if not own.closed:
+                                own.autocommit = False
                     return self._sync_rows_on(own, query, params)
             if isinstance(conn, psycopg.Cursor):
                 conn = conn.connection
@@ -609,7 +644,7 @@ class Chancy:
         payload = []
         for index, item in enumerate(jobs):
             try:
-                payload.append(as_job(item).to_dict())
+                payload.append(as_job(item).push_many_entry())
             except ValueError as exc:
                 raise type(exc)(f"jobs[{index}]: {exc}") from exc
         return {
@@ -634,7 +669,9 @@ class Chancy:
         exactly, naming the key. A push whose ``unique_key`` matches an
         unfinished job returns that job's reference and changes nothing.
         """
-        rows = await self._rows(_PUSH, self._push_params(job, create_queue), conn)
+        rows = await self._rows(
+            _PUSH, self._push_params(job, create_queue), conn, single=True
+        )
         return Reference(rows[0]["id"])
 
     def sync_push(
@@ -645,7 +682,9 @@ class Chancy:
         create_queue: bool = False,
     ) -> Reference:
         """The blocking form of :meth:`push` (``conn``: ``Connection``/``Cursor``)."""
-        rows = self._sync_rows(_PUSH, self._push_params(job, create_queue), conn)
+        rows = self._sync_rows(
+            _PUSH, self._push_params(job, create_queue), conn, single=True
+        )
         return Reference(rows[0]["id"])
 
     async def push_many(
@@ -662,7 +701,7 @@ class Chancy:
         params = self._push_many_params(jobs, create_queue)
         if params["jobs"] == "[]":
             return []
-        rows = await self._rows(_PUSH_MANY, params, conn)
+        rows = await self._rows(_PUSH_MANY, params, conn, single=True)
         return [Reference(r["id"]) for r in rows]
 
     def sync_push_many(
@@ -676,7 +715,7 @@ class Chancy:
         params = self._push_many_params(jobs, create_queue)
         if params["jobs"] == "[]":
             return []
-        rows = self._sync_rows(_PUSH_MANY, params, conn)
+        rows = self._sync_rows(_PUSH_MANY, params, conn, single=True)
         return [Reference(r["id"]) for r in rows]
 
     # -- reading jobs -------------------------------------------------------

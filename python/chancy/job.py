@@ -98,6 +98,15 @@ class Limit:
         return cls(Limit.Type(data["t"]), int(data["v"]))
 
 
+def _check_json(value: object, path: str) -> None:
+    """Refuse a value JSON cannot keep exactly, naming where (no JSON text is
+    made: the caller serialises the whole payload once)."""
+    try:
+        _json.check(value, path)
+    except _json.JSONError as exc:
+        raise InvalidJobError(str(exc)) from exc
+
+
 def _importable_name(func: Callable[..., Any]) -> str:
     module = getattr(func, "__module__", None)
     qualname = getattr(func, "__qualname__", None)
@@ -131,6 +140,12 @@ class Job:
             raise InvalidJobError(f"func must be a non-empty str, not {self.func!r}")
         if not isinstance(self.queue, str) or not self.queue:
             raise InvalidJobError(f"queue must be a non-empty str, not {self.queue!r}")
+        for name in ("func", "queue", "unique_key"):
+            text = getattr(self, name)
+            if isinstance(text, str) and "\x00" in text:
+                raise InvalidJobError(
+                    f"{name} must not contain NUL characters, got {text!r}"
+                )
         if self.kwargs is None:
             object.__setattr__(self, "kwargs", {})
         if self.meta is None:
@@ -212,8 +227,8 @@ class Job:
         Raises :class:`~chancy.errors.InvalidJobError` naming the key path if
         kwargs or meta hold a value JSON cannot keep exactly.
         """
-        _json.wrap(InvalidJobError, self.kwargs, "kwargs")
-        _json.wrap(InvalidJobError, self.meta, "meta")
+        _check_json(self.kwargs, "kwargs")
+        _check_json(self.meta, "meta")
         return {
             "func": self.func,
             "queue": self.queue,
@@ -227,6 +242,31 @@ class Job:
             "unique_key": self.unique_key,
             "meta": self.meta,
         }
+
+    def push_many_entry(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the keys at their defaults (what
+        ``chancy.push_many`` assumes for an absent key): the compact element
+        a bulk push sends. Raises like :meth:`to_dict`."""
+        _check_json(self.kwargs, "kwargs")
+        entry: dict[str, Any] = {"func": self.func}
+        if self.queue != "default":
+            entry["queue"] = self.queue
+        if self.kwargs:
+            entry["kwargs"] = self.kwargs
+        if self.priority:
+            entry["priority"] = self.priority
+        if self.max_attempts != 1:
+            entry["max_attempts"] = self.max_attempts
+        if self.scheduled_at is not None:
+            entry["scheduled_at"] = self.scheduled_at.isoformat()
+        if self.limits:
+            entry["limits"] = [limit.serialize() for limit in self.limits]
+        if self.unique_key is not None:
+            entry["unique_key"] = self.unique_key
+        if self.meta:
+            _check_json(self.meta, "meta")
+            entry["meta"] = self.meta
+        return entry
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Job:
