@@ -47,13 +47,6 @@ def test_cli_bad_dsn(dsn: str, says: str) -> None:
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Chancy('this is not a dsn') is accepted; entering it waits the pool's "
-    "30 s timeout and raises PoolTimeout ('pool initialization incomplete') without "
-    "naming the DSN problem; Chancy() should parse the DSN and raise "
-    "ConfigurationError naming it",
-)
 async def test_api_garbage_dsn() -> None:
     with pytest.raises(ChancyError, match="DSN|dsn"):
         async with asyncio.timeout(5):

@@ -71,13 +71,6 @@ async def test_nul_in_json(
     assert fingerprint(dsn) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a NUL character in func, queue or unique_key reaches Postgres and comes "
-    "back as a raw psycopg DataError ('PostgreSQL text fields cannot contain NUL "
-    "(0x00) bytes') instead of InvalidJobError naming the field; Job() should "
-    "refuse it",
-)
 @pytest.mark.parametrize("field", ["func", "queue", "unique_key"])
 async def test_nul_in_text_fields(
     chancy: Chancy, dsn: str, before: tuple[Any, ...], field: str
