@@ -3,9 +3,11 @@
 - Tests marked ``chaos`` (the long forms) run only when the ``-m``
   expression names ``chaos`` (``make chaos``); ``make test`` runs the short
   forms, which carry no mark.
-- Every scenario appends its summary line to ``harness.REPORT``; the lines
-  are printed after pytest's own closing line, the main scenario's
-  ``chaos: jobs=...`` line last, so ``make chaos`` ends with it.
+- Every scenario appends its summary line to ``harness.REPORT``. Under
+  ``make chaos`` the lines are printed after pytest's own closing line, the
+  main scenario's ``chaos: jobs=...`` line last, so ``make chaos`` ends with
+  it; under ``make test`` they go into pytest's summary, so pytest's closing
+  line stays the last line of the run.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def cluster() -> Iterator[Cluster]:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if "chaos" in (config.option.markexpr or ""):
+    if _chaos_run(config):
         return
     skip = pytest.mark.skip(reason="the long chaos form runs with `make chaos`")
     for item in items:
@@ -40,10 +42,27 @@ def pytest_collection_modifyitems(
             item.add_marker(skip)
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    # After pytest's own closing line: the per-scenario details first, then
-    # the one `chaos:` line of the main scenario, last of all.
+def _chaos_run(config: pytest.Config) -> bool:
+    return "chaos" in (config.option.markexpr or "")
+
+
+def _ordered_report() -> list[str]:
+    # The per-scenario details first, then the main scenario's `chaos:` line.
     details = [line for line in REPORT if not line.startswith("chaos: ")]
     mains = [line for line in REPORT if line.startswith("chaos: ")]
-    for line in details + mains:
-        print(line, flush=True)
+    return details + mains
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    if not _chaos_run(config) and REPORT:
+        terminalreporter.section("chaos")
+        for line in _ordered_report():
+            terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _chaos_run(config):
+        for line in _ordered_report():
+            print(line, flush=True)
