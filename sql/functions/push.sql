@@ -76,13 +76,16 @@ BEGIN
         RAISE EXCEPTION 'invalid job %: meta must be a JSON object, not %', push.func, jsonb_typeof(v_meta)
             USING ERRCODE = 'CH002';
     END IF;
-    v_problem := chancy._retry_settings_problem(nullif(v_meta -> 'retry_settings', 'null'));
-    IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'invalid job %: meta.retry_settings %', push.func, v_problem
-            USING ERRCODE = 'CH002';
+    IF v_meta ? 'retry_settings' THEN
+        v_problem := chancy._retry_settings_problem(nullif(v_meta -> 'retry_settings', 'null'));
+        IF v_problem IS NOT NULL THEN
+            RAISE EXCEPTION 'invalid job %: meta.retry_settings %', push.func, v_problem
+                USING ERRCODE = 'CH002';
+        END IF;
     END IF;
     IF jsonb_typeof(v_limits) <> 'array'
-       OR EXISTS (SELECT 1 FROM jsonb_array_elements(v_limits) AS l WHERE jsonb_typeof(l.value) <> 'object') THEN
+       OR (v_limits <> '[]'
+           AND EXISTS (SELECT 1 FROM jsonb_array_elements(v_limits) AS l WHERE jsonb_typeof(l.value) <> 'object')) THEN
         RAISE EXCEPTION 'invalid job %: limits must be a JSON array of objects', push.func
             USING ERRCODE = 'CH002';
     END IF;
