@@ -247,11 +247,11 @@ class Job:
         """:meth:`to_dict` without the keys at their defaults (what
         ``chancy.push_many`` assumes for an absent key): the compact element
         a bulk push sends. Raises like :meth:`to_dict`."""
-        _check_json(self.kwargs, "kwargs")
         entry: dict[str, Any] = {"func": self.func}
         if self.queue != "default":
             entry["queue"] = self.queue
-        if self.kwargs:
+        if self.kwargs or type(self.kwargs) is not dict:
+            _check_json(self.kwargs, "kwargs")
             entry["kwargs"] = self.kwargs
         if self.priority:
             entry["priority"] = self.priority
@@ -263,7 +263,7 @@ class Job:
             entry["limits"] = [limit.serialize() for limit in self.limits]
         if self.unique_key is not None:
             entry["unique_key"] = self.unique_key
-        if self.meta:
+        if self.meta or type(self.meta) is not dict:
             _check_json(self.meta, "meta")
             entry["meta"] = self.meta
         return entry
