@@ -77,9 +77,9 @@ SELECT chancy.push(
 ) AS id
 """
 _PUSH_MANY = """
-SELECT ord, id FROM chancy.push_many(
+SELECT array_agg(id ORDER BY ord) AS ids FROM chancy.push_many(
     jobs => %(jobs)s::jsonb, create_queue => %(create_queue)s::boolean
-) ORDER BY ord
+)
 """
 _GET_JOB = "SELECT * FROM chancy.jobs WHERE id = %(id)s::uuid"
 _GET_JOBS = "SELECT * FROM chancy.jobs WHERE id = ANY(%(ids)s::uuid[])"
@@ -702,7 +702,7 @@ class Chancy:
         if params["jobs"] == "[]":
             return []
         rows = await self._rows(_PUSH_MANY, params, conn, single=True)
-        return [Reference(r["id"]) for r in rows]
+        return Reference.of_ids(rows[0]["ids"])
 
     def sync_push_many(
         self,
@@ -716,7 +716,7 @@ class Chancy:
         if params["jobs"] == "[]":
             return []
         rows = self._sync_rows(_PUSH_MANY, params, conn, single=True)
-        return [Reference(r["id"]) for r in rows]
+        return Reference.of_ids(rows[0]["ids"])
 
     # -- reading jobs -------------------------------------------------------
 

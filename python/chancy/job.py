@@ -43,6 +43,16 @@ class Reference:
                 raise InvalidJobError(f"{identifier!r} is not a job id") from exc
         self.identifier: uuid.UUID = identifier
 
+    @classmethod
+    def of_ids(cls, ids: Iterable[uuid.UUID]) -> list[Reference]:
+        """References to ids read from the database (already ``UUID``s)."""
+        refs = []
+        for ident in ids:
+            ref = object.__new__(cls)
+            ref.identifier = ident
+            refs.append(ref)
+        return refs
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Reference):
             return self.identifier == other.identifier
