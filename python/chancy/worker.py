@@ -137,6 +137,9 @@ PLUGIN_STOP_GRACE = 5.0
 #: Largest number of outcomes written by one call.
 MAX_BATCH = 5000
 
+#: Longest a freed slot waits for others before the queue is refilled.
+REFILL_DELAY = 0.02
+
 
 def _new_worker_id() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(4)}"
@@ -326,6 +329,7 @@ class _QueueRunner:
     more: bool = False
     task: asyncio.Task[None] | None = None
     retired: bool = False
+    refill_timer: asyncio.TimerHandle | None = None
 
     @property
     def refill_at(self) -> int:
@@ -992,6 +996,9 @@ class Worker:
         delay = 0.5
         while self._accepting and not runner.retired:
             runner.wake.clear()
+            if runner.refill_timer is not None:
+                runner.refill_timer.cancel()
+                runner.refill_timer = None
             queue = runner.queue
             free = runner.concurrency - len(runner.running)
             if free > 0 and not self._paused(queue):
@@ -1021,6 +1028,24 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(queue.polling_interval):
                     await runner.wake.wait()
+
+    def _refill_soon(self, runner: _QueueRunner) -> None:
+        """A slot freed while the queue has more jobs: fetch once enough slots
+        are free for a fetch to be worth its round trip, and at the latest
+        REFILL_DELAY seconds after the first one freed (so long jobs never
+        leave a slot idle for long)."""
+        free = runner.concurrency - len(runner.running)
+        if free >= runner.refill_at or not runner.running:
+            runner.wake.set()
+        elif runner.refill_timer is None and self._loop is not None:
+            runner.refill_timer = self._loop.call_later(
+                REFILL_DELAY, self._refill_now, runner
+            )
+
+    @staticmethod
+    def _refill_now(runner: _QueueRunner) -> None:
+        runner.refill_timer = None
+        runner.wake.set()
 
     @staticmethod
     def _paused(queue: Queue) -> bool:
@@ -1069,11 +1094,8 @@ class Worker:
                 return
         finally:
             runner.running.pop(job.id, None)
-            free = runner.concurrency - len(runner.running)
-            # Refill once enough slots are free for a fetch to be worth its
-            # round trip (or at once when the queue had nothing more).
-            if runner.more and (free >= runner.refill_at or not runner.running):
-                runner.wake.set()
+            if runner.more:
+                self._refill_soon(runner)
 
         if outcome.exc is None:
             log.info("job %s (%s) succeeded", job.id, job.func, extra=extra)
