@@ -1,10 +1,11 @@
 -- chancy.release(job_ids, claim_ids, reason): hand claimed jobs back
 -- unfinished (a worker shutting down).
 --
--- The run counts as an attempt: an error {"attempt", "type": "Released",
--- "message": reason, "traceback": null, "at"} is appended and the job goes to
--- retrying, due now, while attempts < max_attempts; otherwise it becomes
--- failed. Fenced like complete: a job not running under the given claim_id
+-- The interrupted run does not count as an attempt (the job did not fail;
+-- its worker stopped), so a job with max_attempts 1 survives a deploy: an
+-- error {"attempt", "type": "Released", "message": reason, "traceback": null,
+-- "at"} is appended, attempts goes back by one and the job is retrying, due
+-- now. Fenced like complete: a job not running under the given claim_id
 -- changes nothing and is absent from the result. Returns the ids changed;
 -- none when nothing matches. One UPDATE, rows locked in id order.
 -- Errors: 22023 for arrays of different lengths.
@@ -28,16 +29,17 @@ BEGIN
             SELECT u.id, u.claim_id
               FROM unnest(release.job_ids, release.claim_ids) AS u(id, claim_id)
         ), target AS (
-            SELECT j.id, j.attempts < j.max_attempts AS again
+            SELECT j.id
               FROM chancy.jobs AS j
               JOIN input AS i ON i.id = j.id AND i.claim_id = j.claim_id
              ORDER BY j.id
                FOR UPDATE OF j
         )
         UPDATE chancy.jobs AS j
-           SET state = CASE WHEN t.again THEN 'retrying' ELSE 'failed' END,
-               scheduled_at = CASE WHEN t.again THEN now() ELSE j.scheduled_at END,
-               completed_at = CASE WHEN t.again THEN NULL ELSE now() END,
+           SET state = 'retrying',
+               attempts = j.attempts - 1,
+               scheduled_at = now(),
+               completed_at = NULL,
                claim_id = NULL,
                lease_expires_at = NULL,
                errors = j.errors || jsonb_build_array(jsonb_build_object(
@@ -53,4 +55,4 @@ END
 $fn$;
 
 COMMENT ON FUNCTION chancy.release(uuid[], uuid[], text) IS
-    'Hand claimed jobs back unfinished: retrying now (attempt counted) or failed; claim-fenced.';
+    'Hand claimed jobs back unfinished: retrying now, the interrupted run not counted; claim-fenced.';

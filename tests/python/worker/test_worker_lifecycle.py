@@ -50,7 +50,7 @@ async def test_sigterm_mid_job_hands_the_job_back_and_holds_no_claims(
             jobs.sync_sleep,
             "q",
             kwargs={"seconds": 120, "marker": str(marker)},
-            max_attempts=3,
+            max_attempts=1,
         )
     )
     script = textwrap.dedent(f"""
@@ -80,6 +80,7 @@ async def test_sigterm_mid_job_hands_the_job_back_and_holds_no_claims(
     job = await chancy.get_job(ref)
     assert job is not None
     assert job.state == QueuedJob.State.RETRYING
+    assert job.attempts == 0, "a run interrupted by shutdown is not an attempt"
     assert job.errors[-1]["message"] == "worker shutdown"
     assert await held_claims(dsn, "sigterm-test") == 0
     assert await chancy.get_all_workers() == []
