@@ -45,8 +45,11 @@ BEGIN
             declare_queue.name, declare_queue.concurrency
             USING ERRCODE = 'CH005';
     END IF;
-    IF declare_queue.executor IS NULL OR declare_queue.executor = '' THEN
-        RAISE EXCEPTION 'invalid queue "%": executor must be a non-empty text', declare_queue.name
+    IF declare_queue.executor IS NULL
+       OR NOT (declare_queue.executor ~* '^(async|asyncio|threaded|thread|process)$'
+               OR declare_queue.executor ~ '^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(:[A-Za-z_][A-Za-z0-9_.]*)?$') THEN
+        RAISE EXCEPTION 'invalid queue "%": executor must be ''async'', ''threaded'', ''process'' or an import path such as ''package.module.Class'', got %',
+            declare_queue.name, coalesce(quote_literal(declare_queue.executor), 'NULL')
             USING ERRCODE = 'CH005';
     END IF;
     IF jsonb_typeof(declare_queue.executor_options) IS DISTINCT FROM 'object' THEN
