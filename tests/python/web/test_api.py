@@ -163,6 +163,8 @@ async def test_bad_queue_declarations_are_refused_and_change_nothing(
         ({"name": "q", "tags": "x"}, "tags"),
         ({"name": "bad name/with slash"}, ""),
         ({"name": "q", "concurrency": 0}, ""),
+        ({"name": "q", "concurrency": 99999999999999}, ""),
+        ({"name": "q", "executor": "rm -rf"}, "executor"),
     ]:
         response = await api.post("/api/v1/queues", json=body)
         assert response.status_code == 400, (body, response.text)
@@ -247,6 +249,13 @@ async def test_jobs_list_refuses_bad_filters(
     response = await api.get("/api/v1/jobs", params=params)
     assert response.status_code == 400
     assert fragment in response.json()["error"]
+
+
+async def test_nul_characters_in_requests_are_refused_not_errors(
+    api: httpx.AsyncClient,
+) -> None:
+    assert (await api.get("/api/v1/jobs", params={"queue": "a\x00b"})).status_code == 400
+    assert (await api.get("/api/v1/queues/a%00b")).status_code in (400, 404)
 
 
 async def test_job_detail_has_errors_and_tracebacks(

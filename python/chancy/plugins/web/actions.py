@@ -22,12 +22,13 @@ JOB_ACTIONS: Final = {
 
 DECLARE_QUEUE: Final = """
 SELECT * FROM chancy.declare_queue(
-    name => %(name)s, concurrency => %(concurrency)s, executor => %(executor)s,
-    executor_options => %(executor_options)s,
-    polling_interval => %(polling_interval)s, rate_limit => %(rate_limit)s,
-    rate_limit_window => %(rate_limit_window)s, tags => %(tags)s,
-    retry_settings => %(retry_settings)s, state => %(state)s,
-    upsert => %(upsert)s)
+    name => %(name)s::text, concurrency => %(concurrency)s::integer,
+    executor => %(executor)s::text, executor_options => %(executor_options)s::jsonb,
+    polling_interval => %(polling_interval)s::double precision,
+    rate_limit => %(rate_limit)s::integer,
+    rate_limit_window => %(rate_limit_window)s::integer, tags => %(tags)s::text[],
+    retry_settings => %(retry_settings)s::jsonb, state => %(state)s::text,
+    upsert => %(upsert)s::boolean)
 """
 PAUSE_QUEUE: Final = """
 SELECT * FROM chancy.pause_queue(

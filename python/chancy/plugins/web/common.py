@@ -44,7 +44,12 @@ class HTTPError(Exception):
 
 def from_database(exc: psycopg.Error) -> HTTPError:
     """The HTTP error a refused database call stands for (500 if unexpected)."""
-    status = SQLSTATE_STATUS.get(exc.sqlstate or "")
+    sqlstate = exc.sqlstate or ""
+    status = SQLSTATE_STATUS.get(sqlstate)
+    if status is None and (sqlstate.startswith("22") or isinstance(exc, psycopg.DataError)):
+        # Any data exception (class 22), or a value psycopg itself cannot
+        # send, such as a NUL character, is the request's fault.
+        status = 400
     if status is None:
         return HTTPError(500, "database error")
     message = exc.diag.message_primary or str(exc)
