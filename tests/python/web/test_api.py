@@ -254,7 +254,9 @@ async def test_jobs_list_refuses_bad_filters(
 async def test_nul_characters_in_requests_are_refused_not_errors(
     api: httpx.AsyncClient,
 ) -> None:
-    assert (await api.get("/api/v1/jobs", params={"queue": "a\x00b"})).status_code == 400
+    assert (
+        await api.get("/api/v1/jobs", params={"queue": "a\x00b"})
+    ).status_code == 400
     assert (await api.get("/api/v1/queues/a%00b")).status_code in (400, 404)
 
 

@@ -46,7 +46,9 @@ def from_database(exc: psycopg.Error) -> HTTPError:
     """The HTTP error a refused database call stands for (500 if unexpected)."""
     sqlstate = exc.sqlstate or ""
     status = SQLSTATE_STATUS.get(sqlstate)
-    if status is None and (sqlstate.startswith("22") or isinstance(exc, psycopg.DataError)):
+    if status is None and (
+        sqlstate.startswith("22") or isinstance(exc, psycopg.DataError)
+    ):
         # Any data exception (class 22), or a value psycopg itself cannot
         # send, such as a NUL character, is the request's fault.
         status = 400
