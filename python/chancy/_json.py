@@ -5,7 +5,8 @@ from the database equal to what was pushed: ``None``, ``bool``, ``int``,
 finite ``float``, ``str`` without NUL characters, ``list``, and ``dict``
 with ``str`` keys, nested freely. Anything else (``datetime``, ``Decimal``,
 ``UUID``, ``bytes``, ``set``, ``tuple``, NaN or infinity, a NUL character,
-a non-string key, arbitrary objects) is refused with an error naming the
+an unpaired surrogate, a non-string key, nesting deeper than
+:data:`MAX_DEPTH` levels, arbitrary objects) is refused with an error naming the
 key path, e.g. ``kwargs['when']`` or ``kwargs['items'][2]``. Convert such
 values yourself (``when.isoformat()``, ``str(amount)``) before pushing.
 
@@ -20,7 +21,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["JSONError", "check", "dumps"]
+__all__ = ["MAX_DEPTH", "JSONError", "check", "dumps"]
+
+#: Deepest nesting of lists and objects accepted (deeper values are refused).
+MAX_DEPTH = 200
 
 
 class JSONError(ValueError):
@@ -53,12 +57,25 @@ def _refuse(path: str, value: object) -> JSONError:
     return JSONError(path, f"{name} cannot be stored as JSON ({hint})")
 
 
+def _text_problem(text: str, what: str) -> str | None:
+    if "\x00" in text:
+        return f"{what} with NUL characters (\\x00) cannot be stored"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{what} with unpaired surrogates cannot be stored as UTF-8"
+    return None
+
+
 def check(value: object, path: str) -> None:
     """Raise :class:`JSONError` if ``value`` does not round-trip through jsonb."""
     # An explicit stack rather than recursion: deep nesting stays a clean error.
-    stack: list[tuple[object, str]] = [(value, path)]
+    stack: list[tuple[object, str, int]] = [(value, path, 0)]
     while stack:
-        item, where = stack.pop()
+        item, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise JSONError(where, f"nested deeper than {MAX_DEPTH} levels")
         if item is None or isinstance(item, bool | int):
             continue
         if isinstance(item, float):
@@ -66,13 +83,12 @@ def check(value: object, path: str) -> None:
                 raise JSONError(where, f"{item!r} cannot be stored as JSON")
             continue
         if isinstance(item, str):
-            if "\x00" in item:
-                raise JSONError(
-                    where, "strings with NUL characters (\\x00) cannot be stored"
-                )
+            problem = _text_problem(item, "strings")
+            if problem is not None:
+                raise JSONError(where, problem)
             continue
         if isinstance(item, list):
-            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
             continue
         if isinstance(item, dict):
             for key, v in item.items():
@@ -82,11 +98,10 @@ def check(value: object, path: str) -> None:
                         f"key {key!r} is a {type(key).__name__}; "
                         "JSON object keys must be str",
                     )
-                if "\x00" in key:
-                    raise JSONError(
-                        where, "keys with NUL characters (\\x00) cannot be stored"
-                    )
-                stack.append((v, f"{where}[{key!r}]"))
+                problem = _text_problem(key, "keys")
+                if problem is not None:
+                    raise JSONError(where, problem)
+                stack.append((v, f"{where}[{key!r}]", depth + 1))
             continue
         raise _refuse(where, item)
 

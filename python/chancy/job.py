@@ -201,7 +201,14 @@ class Job:
 
     @classmethod
     def from_func(cls, func: Callable[..., Any], **options: Any) -> Job:
-        """A job running ``func`` (by its importable name) with ``options``."""
+        """A job running ``func`` (by its importable name) with ``options``.
+
+        For a function decorated with :func:`job`, the decorator's options
+        are the defaults and ``options`` override them.
+        """
+        decorated = getattr(func, "job", None)
+        if isinstance(decorated, Job):
+            return dataclasses.replace(decorated, **options)
         return cls(func=_importable_name(func), **options)
 
     def with_priority(self, priority: int) -> Job:

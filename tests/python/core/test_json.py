@@ -14,6 +14,15 @@ from chancy import Chancy, Job
 from chancy.errors import InvalidJobError
 
 
+def _nested(levels: int) -> list[Any]:
+    outer: list[Any] = []
+    inner = outer
+    for _ in range(levels):
+        inner.append([])
+        inner = inner[0]
+    return outer
+
+
 @pytest.mark.parametrize(
     ("kwargs", "path"),
     [
@@ -33,6 +42,9 @@ from chancy.errors import InvalidJobError
             r"kwargs\['deep'\]\[1\]\['when'\]",
         ),
         ({"obj": object()}, r"kwargs\['obj'\]"),
+        ({"s": "\ud800"}, r"kwargs\['s'\].*surrogate"),
+        ({"\udfff": 1}, r"kwargs.*surrogate"),
+        ({"deep": _nested(1000)}, r"kwargs\['deep'\](\[0\])+: nested deeper"),
     ],
 )
 async def test_python_push_refuses_values_json_cannot_hold(

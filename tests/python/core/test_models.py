@@ -186,3 +186,15 @@ def test_other_database_errors_pass_through(admin_dsn: str) -> None:
         with pytest.raises(psycopg.Error) as caught:
             conn.execute("SELECT nonsense FROM")
     assert from_psycopg(caught.value) is caught.value
+
+
+def test_from_func_keeps_the_decorators_options_as_defaults() -> None:
+    from chancy import job
+
+    @job(queue="mail", max_attempts=3, priority=2)
+    def send(*, to: str) -> None: ...
+
+    built = Job.from_func(send, kwargs={"to": "a@b.c"}, priority=5)
+    assert (built.queue, built.max_attempts, built.priority) == ("mail", 3, 5)
+    assert built.kwargs == {"to": "a@b.c"}
+    assert built.func == send.job.func
