@@ -249,3 +249,22 @@ async def test_prune_ticks_keeps_recent_rows(chancy: Chancy) -> None:
     assert await Cron(keep_ticks=dt.timedelta(0)).prune_ticks(chancy, term=term) == len(
         kept
     )
+
+
+async def test_a_schedule_croniter_refuses_is_reported_once_per_revision(
+    chancy: Chancy, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The SQL check accepts the shape; croniter refuses minute 61.
+    await execute(chancy, "SELECT chancy.schedule('bad', '61 * * * *', 'app.s')")
+    await Cron.schedule(chancy, "* * * * * *", Job(func="app.s"), name="good")
+    await backdate(chancy, "good", seconds=1.5)
+    term = await elect(chancy, "w1")
+    cron = Cron()
+    with caplog.at_level("DEBUG", logger="chancy.plugins.cron"):
+        for _ in range(3):
+            await cron.fire_due(chancy, term=term)
+    warnings = [
+        r for r in caplog.records if r.levelname == "WARNING" and "bad" in r.message
+    ]
+    assert len(warnings) == 1, warnings
+    assert await cron_jobs(chancy, "good") != []

@@ -206,6 +206,8 @@ class Cron(Plugin):
         self.keep_ticks = keep_ticks
         self.prune_interval = float(prune_interval)
         self._specs: dict[tuple[str, str], CronSpec] = {}
+        # (name, revision) of schedules already reported as not computable.
+        self._reported: set[tuple[str, int]] = set()
 
     @staticmethod
     def get_identifier() -> str:
@@ -422,8 +424,17 @@ class Cron(Plugin):
                     catch_up_limit=self.catch_up_limit,
                 )
         except (InvalidScheduleError, ValueError) as exc:
-            log.warning(
-                "cron: schedule %s cannot be computed: %s", name, exc, extra=extra
+            # Once per revision of the schedule: it is retried every pass, and
+            # a fix (a new revision) is reported afresh if it is still wrong.
+            revision = (name, int(row["revision"]))
+            level = logging.DEBUG if revision in self._reported else logging.WARNING
+            self._reported.add(revision)
+            log.log(
+                level,
+                "cron: schedule %s cannot be computed: %s",
+                name,
+                exc,
+                extra=extra,
             )
             return None
 
