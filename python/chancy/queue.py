@@ -126,11 +126,15 @@ class Queue:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Queue:
-        """Build from a ``chancy.queues`` row read with a dict row factory."""
-        return cls(
+        """Build from a ``chancy.queues`` row read with a dict row factory.
+
+        The executor is taken as stored, unchecked: a worker reports a queue
+        whose executor it cannot load and goes on serving the others.
+        """
+        queue = cls(
             row["name"],
             concurrency=row["concurrency"],
-            executor=row["executor"],
+            executor=Executor.Process,
             executor_options=row["executor_options"],
             rate_limit=row["rate_limit"],
             rate_limit_window=row["rate_limit_window"],
@@ -140,6 +144,8 @@ class Queue:
             resume_at=row["resume_at"],
             retry_settings=row["retry_settings"],
         )
+        object.__setattr__(queue, "executor", row["executor"])
+        return queue
 
     def with_tags(self, tags: Iterable[str]) -> Queue:
         return dataclasses.replace(self, tags=frozenset(tags))

@@ -142,3 +142,20 @@ async def test_outcomes_jsonb_cannot_hold_are_stored_safely(chancy: Chancy) -> N
     assert (unstorable.state, unstorable.meta) == ("succeeded", {"kept": 1})
     assert (nul_meta.state, nul_meta.meta) == ("succeeded", {"kept": 2})
     assert fine.state == "succeeded"
+
+
+async def test_a_queue_whose_executor_cannot_load_does_not_stop_the_others(
+    chancy: Chancy, dsn: str
+) -> None:
+    await declare(chancy, "broken", "async")
+    await declare(chancy, "q", "async")
+    # Stored behind declare_queue's back, as an older release or a hand edit might.
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await conn.execute(
+            "UPDATE chancy.queues SET executor = 'rm -rf' WHERE name = 'broken'"
+        )
+    assert (await chancy.get_queue("broken")).executor == "rm -rf"
+    ref = await chancy.push(job_of(jobs.async_add, "q", kwargs={"a": 1, "b": 2}))
+    async with running_worker(chancy):
+        done = await chancy.wait_for_job(ref, timeout=60)
+    assert done is not None and done.state == "succeeded"
