@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
 import resource
 import signal
+import sys
 import time
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -53,6 +55,9 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from chancy.job import QueuedJob
+
+#: prctl(2) option: the signal a child gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 class RemoteJobError(Exception):
@@ -144,7 +149,24 @@ def _run_in_child(
     return ("ok", result_bytes, job.meta)
 
 
-def _child_main(conn: multiprocessing.connection.Connection) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this child when its worker dies (Linux only).
+
+    A worker killed with SIGKILL cannot stop its children; without this an
+    orphaned child would finish its job while Recovery hands the same job to
+    another worker once the lease expires. Elsewhere the child runs on alone
+    until its job ends or the pipe closes.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)  # the worker died before the request took effect
+
+
+def _child_main(conn: multiprocessing.connection.Connection, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
     # The parent decides what a Ctrl-C means; the child only obeys the parent.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -239,7 +261,10 @@ class ProcessExecutor(Executor):
     def _spawn(self) -> _Child:
         parent_conn, child_conn = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_child_main, args=(child_conn,), name="chancy-job", daemon=True
+            target=_child_main,
+            args=(child_conn, os.getpid()),
+            name="chancy-job",
+            daemon=True,
         )
         process.start()
         child_conn.close()

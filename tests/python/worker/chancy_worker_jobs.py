@@ -59,6 +59,12 @@ def sync_sleep(seconds: float, marker: str | None = None) -> str:
     return "slept"
 
 
+def sync_sleep_noting_pid(seconds: float, marker: str) -> str:
+    Path(marker).write_text(str(os.getpid()))
+    time.sleep(seconds)
+    return "slept"
+
+
 def cooperative_sleep(seconds: float, *, job: QueuedJob) -> str:
     from chancy.executors import checkpoint
 

@@ -504,3 +504,58 @@ async def test_worker_waits_for_an_unreachable_database_and_can_be_stopped(
         await worker.stop()
         await asyncio.wait_for(task, 60)
         await app.aclose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+async def test_a_killed_workers_process_child_dies_with_it(
+    chancy: Chancy, dsn: str, tmp_path: Path
+) -> None:
+    await declare(chancy, "q", "process", concurrency=1)
+    marker = tmp_path / "child-pid"
+    await chancy.push(
+        job_of(
+            jobs.sync_sleep_noting_pid,
+            "q",
+            kwargs={"seconds": 300, "marker": str(marker)},
+        )
+    )
+    script = textwrap.dedent(f"""
+        import asyncio, sys
+        sys.path[:0] = [{str(HERE)!r}, {str(PYTHON_DIR)!r}]
+        from chancy import Chancy
+        from chancy.worker import Worker
+
+        async def main():
+            async with Chancy({dsn!r}, no_default_plugins=True) as chancy:
+                await Worker(chancy, queues=["q"]).start()
+
+        if __name__ == "__main__":
+            asyncio.run(main())
+    """)
+    async def noted() -> bool:
+        return marker.exists() and marker.read_text().isdigit()
+
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", script)
+    try:
+        await wait_for(noted)
+        child = int(marker.read_text())
+        assert _alive(child)
+        proc.kill()
+        await proc.wait()
+
+        async def gone() -> bool:
+            return not _alive(child)
+
+        await wait_for(gone, timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
