@@ -28,7 +28,9 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -286,6 +288,32 @@ def worker_start(
             ).start()
 
     asyncio.run(run())
+    _exit_past_job_threads()
+
+
+def _exit_past_job_threads() -> None:
+    """End the process even if threaded jobs it handed back still run.
+
+    Python cannot stop a thread, and it waits for pool threads at exit; a
+    thread job the worker already handed back would otherwise go on running
+    while another worker runs the same job again.
+    """
+    lingering = [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith("chancy-job") and t.is_alive()
+    ]
+    if not lingering:
+        return
+    logging.getLogger(__name__).warning(
+        "exiting with %d threaded job(s) still running; they were handed back "
+        "and will run again elsewhere",
+        len(lingering),
+    )
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # -- push ----------------------------------------------------------------------

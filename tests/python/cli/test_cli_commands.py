@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -192,3 +193,61 @@ def test_worker_start_against_missing_schema_is_one_line(empty_dsn: str) -> None
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "migrate" in proc.stderr
+
+
+def test_worker_start_exits_on_sigterm_past_a_threaded_job_it_handed_back(
+    dsn: str, tmp_path: Path
+) -> None:
+    marker = tmp_path / "started"
+    with Chancy(dsn, no_default_plugins=True) as chancy:
+        from chancy.job import Job
+        from chancy.queue import Queue
+
+        chancy.sync_declare(Queue("slow", executor="threaded", concurrency=1))
+        ref = chancy.sync_push(
+            Job(
+                func="chancy_worker_jobs.sync_sleep",
+                queue="slow",
+                kwargs={"seconds": 300, "marker": str(marker)},
+            )
+        )
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(WORKER_TESTS), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chancy.cli",
+            "--dsn",
+            dsn,
+            "worker",
+            "start",
+            "--queue",
+            "slow",
+            "--shutdown-timeout",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not marker.exists():
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "still running" in out, out
+    with Chancy(dsn, no_default_plugins=True) as chancy:
+        job = chancy.sync_get_job(ref)
+    assert job is not None and job.state == "retrying"
