@@ -23,6 +23,7 @@ status 1, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import importlib
 import importlib.util
@@ -329,15 +330,15 @@ def _exit_past_job_threads() -> None:
     metavar="JSON",
     help="Keyword arguments as a JSON object.",
 )
-@click.option("--queue", "-q", default="default", show_default=True)
-@click.option("--priority", "-p", type=int, default=0, show_default=True)
+@click.option("--queue", "-q", help="[default: the @job's queue, else 'default']")
+@click.option("--priority", "-p", type=int, help="[default: the @job's, else 0]")
 @click.option(
     "--delay",
     type=click.FloatRange(min=0),
     default=0.0,
     help="Run no earlier than this many seconds from now.",
 )
-@click.option("--max-attempts", "-m", type=int, default=1, show_default=True)
+@click.option("--max-attempts", "-m", type=int, help="[default: the @job's, else 1]")
 @click.option("--unique-key", "-u", default=None)
 @click.option(
     "--no-check", is_flag=True, help="Push even if FUNC cannot be imported here."
@@ -348,14 +349,17 @@ def push(
     ctx: click.Context,
     func: str,
     kwargs_json: str,
-    queue: str,
-    priority: int,
+    queue: str | None,
+    priority: int | None,
     delay: float,
-    max_attempts: int,
+    max_attempts: int | None,
     unique_key: str | None,
     no_check: bool,
 ) -> None:
-    """Push a job running FUNC (an importable 'package.module.function')."""
+    """Push a job running FUNC (an importable 'package.module.function').
+
+    A FUNC decorated with @job lends its options as defaults.
+    """
     from chancy.executors.base import resolve_function
     from chancy.job import Job
 
@@ -366,24 +370,23 @@ def push(
     if not isinstance(kwargs, dict):
         raise _fail('--kwargs must be a JSON object such as \'{"name": "x"}\'')
     chancy = load_chancy(ctx)
+    base = Job(func=func)
     if not no_check:
         if "" not in sys.path:
             sys.path.insert(0, "")
-        resolve_function(func)
-    scheduled_at = None
+        decorated = getattr(resolve_function(func), "job", None)
+        if isinstance(decorated, Job):
+            base = dataclasses.replace(decorated, func=func)
+    given: dict[str, Any] = {
+        "queue": queue,
+        "priority": priority,
+        "max_attempts": max_attempts,
+        "unique_key": unique_key,
+    }
+    options = {name: value for name, value in given.items() if value is not None}
     if delay:
-        scheduled_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
-    ref = chancy.sync_push(
-        Job(
-            func=func,
-            kwargs=kwargs,
-            queue=queue,
-            priority=priority,
-            scheduled_at=scheduled_at,
-            max_attempts=max_attempts,
-            unique_key=unique_key,
-        )
-    )
+        options["scheduled_at"] = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+    ref = chancy.sync_push(dataclasses.replace(base, kwargs=kwargs, **options))
     click.echo(str(ref))
 
 

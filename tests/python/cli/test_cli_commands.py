@@ -251,3 +251,15 @@ def test_worker_start_exits_on_sigterm_past_a_threaded_job_it_handed_back(
     with Chancy(dsn, no_default_plugins=True) as chancy:
         job = chancy.sync_get_job(ref)
     assert job is not None and job.state == "retrying"
+
+
+def test_push_takes_a_decorated_functions_options_as_defaults(dsn: str) -> None:
+    assert run("--dsn", dsn, "queue", "declare", "mail")[0] == 0
+    code, out = run("--dsn", dsn, "push", "cli_jobs.send", "-k", '{"to": "a"}')
+    assert code == 0, out
+    data = json.loads(run("--dsn", dsn, "job", "get", out.strip())[1])
+    assert (data["queue"], data["max_attempts"], data["priority"]) == ("mail", 3, 4)
+    code, out = run("--dsn", dsn, "push", "cli_jobs.send", "-p", "9", "-m", "1")
+    assert code == 0, out
+    data = json.loads(run("--dsn", dsn, "job", "get", out.strip())[1])
+    assert (data["queue"], data["max_attempts"], data["priority"]) == ("mail", 1, 9)
