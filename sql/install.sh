@@ -80,3 +80,6 @@ script() {
 }
 
 script | psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --dbname="$dsn" --file=- >/dev/null
+
+psql --no-psqlrc --quiet --tuples-only --no-align --dbname="$dsn" \
+    --command="SELECT 'chancy: schema at version ' || max(m.version) FROM chancy.migrations AS m"
