@@ -356,6 +356,30 @@ class QueuedJob(Job):
     def is_finished(self) -> bool:
         return self.state in FINISHED_STATES
 
+    # Cooperative controls of a running execution (threaded executor); outside
+    # an execution they report nothing and checkpoint() does nothing.
+
+    def checkpoint(self) -> None:
+        """Raise ``JobCancelled`` or ``TimeoutError`` if this running job was
+        cancelled or ran past its time limit."""
+        from chancy.executors import checkpoint
+
+        checkpoint(self)
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether this running job was cancelled."""
+        from chancy.executors import is_cancelled
+
+        return is_cancelled(self)
+
+    @property
+    def time_remaining(self) -> float | None:
+        """Seconds left before this running job's time limit, if it has one."""
+        from chancy.executors import time_remaining
+
+        return time_remaining(self)
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> QueuedJob:
         """Build from a ``chancy.jobs`` row read with a dict row factory."""

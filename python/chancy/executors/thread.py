@@ -3,15 +3,14 @@
 Sync functions are called in a pool thread; coroutine functions run in a
 fresh event loop in a pool thread. Python cannot interrupt a thread, so for
 sync functions time limits and cancellation are cooperative: the job takes
-a ``QueuedJob`` parameter and calls ``chancy.executors.checkpoint(job)`` now
-and then, which raises ``TimeoutError`` once its time limit has passed and
-``JobCancelled`` once it was cancelled (``chancy.executors.is_cancelled(job)``
-and ``time_remaining(job)`` can be read too). ``QueuedJob`` itself has no
-``checkpoint()`` method yet, so these module functions are the way to check.
+a ``QueuedJob`` parameter and calls ``job.checkpoint()`` now and then, which
+raises ``TimeoutError`` once its time limit has passed and ``JobCancelled``
+once it was cancelled (``job.cancelled`` and ``job.time_remaining`` can be
+read too).
 A sync job with a time limit that takes no ``QueuedJob`` is refused with a
 clear error, since its limit could not be kept. A cancelled sync job that
 never checks keeps its thread until it returns (its outcome is then
-discarded) and delays the worker process's exit until then. Coroutine
+discarded); ``chancy worker start`` exits without waiting for it. Coroutine
 functions get a real time limit (:func:`asyncio.timeout` in their loop) and
 are cancelled at their next ``await``. Memory limits are not available in
 threads (use 'process').

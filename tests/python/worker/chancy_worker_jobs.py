@@ -66,11 +66,9 @@ def sync_sleep_noting_pid(seconds: float, marker: str) -> str:
 
 
 def cooperative_sleep(seconds: float, *, job: QueuedJob) -> str:
-    from chancy.executors import checkpoint
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        checkpoint(job)
+        job.checkpoint()
         time.sleep(0.05)
     return "done"
 
