@@ -40,6 +40,7 @@ chaos: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check python tests
+	$(VENV)/bin/ruff format --check python tests
 	$(VENV)/bin/mypy python/chancy
 
 clean:

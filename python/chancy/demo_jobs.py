@@ -36,7 +36,8 @@ def hash_file(path: str, *, job: QueuedJob) -> str:
             digest.update(block)
             size += len(block)
     _conn().execute(
-        "INSERT INTO demo_file_hashes (path, sha256, size, job_id) VALUES (%s, %s, %s, %s)"
+        "INSERT INTO demo_file_hashes (path, sha256, size, job_id)"
+        " VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (path) DO UPDATE SET sha256 = EXCLUDED.sha256",
         (path, digest.hexdigest(), size, job.id),
     )

@@ -37,10 +37,12 @@ class Plugin(abc.ABC):
         """The plugin's loop; returning ends it, raising restarts it with backoff."""
         return None
 
-    async def on_job_starting(self, job: QueuedJob, worker: Worker) -> None:
+    async def on_job_starting(  # noqa: B027 - optional hook
+        self, job: QueuedJob, worker: Worker
+    ) -> None:
         """Called in the worker just before a job runs."""
 
-    async def on_job_completed(
+    async def on_job_completed(  # noqa: B027 - optional hook
         self,
         job: QueuedJob,
         worker: Worker,

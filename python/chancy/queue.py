@@ -100,7 +100,9 @@ class Queue:
         if self.resume_at is not None and self.resume_at.utcoffset() is None:
             raise InvalidQueueError("resume_at must be a timezone-aware datetime")
 
-    def declare_params(self, *, upsert: bool, keep_state: bool = False) -> dict[str, Any]:
+    def declare_params(
+        self, *, upsert: bool, keep_state: bool = False
+    ) -> dict[str, Any]:
         """Bound parameters for ``chancy.declare_queue``.
 
         With ``keep_state`` an existing queue keeps its state and resume_at

@@ -273,7 +273,7 @@ class _Line:
     async def rows(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         conn = await self._connection()
         try:
-            cur = await conn.execute(query, params, prepare=True, binary=True)  # type: ignore[call-overload]
+            cur = await conn.execute(query, params, prepare=True, binary=True)
             return await cur.fetchall() if cur.description else []
         except BaseException as exc:
             if (
@@ -751,8 +751,8 @@ class Worker:
                     continue  # claimed after the heartbeat looked
                 if (job.id, job.claim_id) not in held:
                     log.warning(
-                        "job %s is no longer held by worker %s (cancelled, recovered or "
-                        "deleted); stopping its execution",
+                        "job %s is no longer held by worker %s (cancelled, "
+                        "recovered or deleted); stopping its execution",
                         job.id,
                         self.worker_id,
                         extra={"job_id": str(job.id), "queue": job.queue},

@@ -273,15 +273,15 @@ class Executor(abc.ABC):
     def default_concurrency() -> int:
         """How many jobs run at once when the queue does not say."""
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - optional hook
         """Prepare resources (pools, child processes) before the first job."""
 
     @abc.abstractmethod
     async def run(self, job: QueuedJob) -> Outcome:
         """Run ``job`` once and report how it ended."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources; running jobs have finished or been cancelled."""
 
-    def kill(self) -> None:
+    def kill(self) -> None:  # noqa: B027 - optional hook
         """Stop at once, from a signal handler (the worker is exiting)."""

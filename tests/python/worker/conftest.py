@@ -55,7 +55,8 @@ def job_of(func: Callable[..., Any], queue: str = "default", **options: Any) -> 
 async def held_claims(dsn: str, worker_id: str) -> int:
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         cur = await conn.execute(
-            "SELECT count(*) FROM chancy.jobs WHERE taken_by = %s AND state = 'running'",
+            "SELECT count(*) FROM chancy.jobs"
+            " WHERE taken_by = %s AND state = 'running'",
             (worker_id,),
         )
         row = await cur.fetchone()

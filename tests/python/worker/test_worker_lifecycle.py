@@ -540,6 +540,7 @@ async def test_a_killed_workers_process_child_dies_with_it(
         if __name__ == "__main__":
             asyncio.run(main())
     """)
+
     async def noted() -> bool:
         return marker.exists() and marker.read_text().isdigit()
 
