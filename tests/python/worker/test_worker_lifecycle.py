@@ -333,8 +333,14 @@ async def test_worker_follows_queue_changes(chancy: Chancy) -> None:
         await chancy.resume_queue("late")
         assert (await chancy.wait_for_job(ref, timeout=30)).state == "succeeded"  # type: ignore[union-attr]
 
-        # Changed executor: new jobs run on the new one.
+        # Changed executor: once the worker follows, new jobs run on the new one.
         await chancy.declare(Queue("late", executor="threaded"))
+
+        async def follows() -> bool:
+            runner = worker._runners.get("late")
+            return runner is not None and runner.executor.name == "threaded"
+
+        await wait_for(follows, 30)
         sync_ref = await chancy.push(
             job_of(jobs.sync_add, "late", kwargs={"a": 1, "b": 2})
         )
