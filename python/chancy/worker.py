@@ -124,10 +124,12 @@ SELECT id, claim_id FROM chancy.heartbeat(
 """
 _UNREGISTER = "SELECT chancy.unregister_worker(worker_id => %(worker_id)s::text)"
 _LISTEN = "LISTEN chancy_events"
-# Fetches and outcomes commit without waiting for the WAL flush: if the
-# server crashes right after, a lost claim puts the job back in play and a
-# lost outcome leaves it running until recovery runs it again, so at-least-once
-# execution holds while each call avoids a disk flush.
+# Fetches commit without waiting for the WAL flush: if the server crashes
+# right after, a lost claim puts the job back in play (the late outcome of the
+# run is refused by the fence), so at-least-once execution holds while each
+# fetch avoids a disk flush. Outcomes commit durably: a success the database
+# has shown must never turn back into a running job that recovery could
+# then fail for want of attempts.
 _RELAXED_COMMIT = "SET LOCAL synchronous_commit TO off"
 _RELAXED_SESSION = "SET synchronous_commit TO off"
 
@@ -239,15 +241,16 @@ class _Line:
 
     Fetches and outcome writes each go through their own line: every call is
     one statement, sent as one round trip (no BEGIN/COMMIT, prepared on first
-    use, binary parameters and results), committing without waiting for the
-    WAL flush (see ``_RELAXED_COMMIT``). A connection that breaks, or a call
-    that is cancelled midway, drops the connection; the next call opens a
-    new one.
+    use, binary parameters and results); a ``relaxed`` line commits without
+    waiting for the WAL flush (see ``_RELAXED_COMMIT``). A connection that
+    breaks, or a call that is cancelled midway, drops the connection; the
+    next call opens a new one.
     """
 
-    def __init__(self, dsn: str, name: str) -> None:
+    def __init__(self, dsn: str, name: str, *, relaxed: bool) -> None:
         self.dsn = dsn
         self.name = name
+        self.relaxed = relaxed
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._opening = asyncio.Lock()
 
@@ -262,11 +265,12 @@ class _Line:
                     self.dsn, autocommit=True, connect_timeout=10
                 )
                 conn.adapters.register_loader("jsonb", _JsonbLoader)
-                try:
-                    await conn.execute(_RELAXED_SESSION)
-                except BaseException:
-                    await conn.close()
-                    raise
+                if self.relaxed:
+                    try:
+                        await conn.execute(_RELAXED_SESSION)
+                    except BaseException:
+                        await conn.close()
+                        raise
                 self._conn = conn
             return conn
 
@@ -430,8 +434,8 @@ class Worker:
         self._bad_executors: dict[str, tuple[Any, ...]] = {}
         self._main_task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
-        self._fetch_line = _Line(chancy.dsn, "fetch")
-        self._outcome_line = _Line(chancy.dsn, "outcomes")
+        self._fetch_line = _Line(chancy.dsn, "fetch", relaxed=True)
+        self._outcome_line = _Line(chancy.dsn, "outcomes", relaxed=False)
 
     def __repr__(self) -> str:
         return f"<Worker {self.worker_id}>"
