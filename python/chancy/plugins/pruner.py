@@ -17,9 +17,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from chancy.errors import NotLeaderError, from_psycopg
+from chancy.errors import from_psycopg
 from chancy.plugin import Plugin
-from chancy.plugins import _sleep_unless_shutdown
+from chancy.plugins import _each_poll_while_leading
 from chancy.plugins import rule as _rule
 from chancy.plugins.rule import Age, Condition, compile_rule
 
@@ -115,31 +115,17 @@ class Pruner(Plugin):
                 return total
 
     async def run(self, worker: Worker, chancy: Chancy) -> None:
-        while True:
+        async def prune_once(term: int) -> None:
             started = time.monotonic()
-            term = worker.term
-            if term is None:
-                # Never act unfenced: this loop only runs while leading.
-                if await _sleep_unless_shutdown(worker, self.poll_interval):
-                    return
-                continue
-            try:
-                deleted = await self.prune(chancy, term=term)
-            except NotLeaderError as exc:
-                # Leadership steps this worker down within one poll.
-                log.warning(
-                    "pruner: the database refused term %s: %s",
-                    term,
-                    exc,
-                    extra={"worker_id": worker.worker_id},
-                )
-            else:
-                log.log(
-                    logging.INFO if deleted else logging.DEBUG,
-                    "pruner: removed %d finished jobs in %.3fs",
-                    deleted,
-                    time.monotonic() - started,
-                    extra={"worker_id": worker.worker_id, "rows_removed": deleted},
-                )
-            if await _sleep_unless_shutdown(worker, self.poll_interval):
-                return
+            deleted = await self.prune(chancy, term=term)
+            log.log(
+                logging.INFO if deleted else logging.DEBUG,
+                "pruner: removed %d finished jobs in %.3fs",
+                deleted,
+                time.monotonic() - started,
+                extra={"worker_id": worker.worker_id, "rows_removed": deleted},
+            )
+
+        await _each_poll_while_leading(
+            worker, self.poll_interval, log, "pruner", prune_once
+        )

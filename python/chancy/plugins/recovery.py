@@ -14,9 +14,9 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from chancy.errors import NotLeaderError, from_psycopg
+from chancy.errors import from_psycopg
 from chancy.plugin import Plugin
-from chancy.plugins import _sleep_unless_shutdown
+from chancy.plugins import _each_poll_while_leading
 
 if TYPE_CHECKING:
     from chancy.app import Chancy
@@ -75,34 +75,20 @@ class Recovery(Plugin):
                 return counts
 
     async def run(self, worker: Worker, chancy: Chancy) -> None:
-        while True:
+        async def recover_once(term: int) -> None:
             started = time.monotonic()
-            term = worker.term
-            if term is None:
-                # Never act unfenced: this loop only runs while leading.
-                if await _sleep_unless_shutdown(worker, self.poll_interval):
-                    return
-                continue
-            try:
-                counts = await self.recover(chancy, term=term)
-            except NotLeaderError as exc:
-                # Leadership steps this worker down within one poll.
-                log.warning(
-                    "recovery: the database refused term %s: %s",
-                    term,
-                    exc,
-                    extra={"worker_id": worker.worker_id},
-                )
-            else:
-                total = sum(counts.values())
-                log.log(
-                    logging.INFO if total else logging.DEBUG,
-                    "recovery: recovered %d jobs (%d retrying, %d failed) in %.3fs",
-                    total,
-                    counts["retrying"],
-                    counts["failed"],
-                    time.monotonic() - started,
-                    extra={"worker_id": worker.worker_id, "rows_recovered": total},
-                )
-            if await _sleep_unless_shutdown(worker, self.poll_interval):
-                return
+            counts = await self.recover(chancy, term=term)
+            total = sum(counts.values())
+            log.log(
+                logging.INFO if total else logging.DEBUG,
+                "recovery: recovered %d jobs (%d retrying, %d failed) in %.3fs",
+                total,
+                counts["retrying"],
+                counts["failed"],
+                time.monotonic() - started,
+                extra={"worker_id": worker.worker_id, "rows_recovered": total},
+            )
+
+        await _each_poll_while_leading(
+            worker, self.poll_interval, log, "recovery", recover_once
+        )
